@@ -1,0 +1,58 @@
+/**
+ * `npm test`: provisions what the suite needs on a fresh machine, then runs jest.
+ *  - the Temporal CLI (dev server) and the time-skipping test server, built or fetched once into a cache
+ *    outside the repo (see src/infra/temporal-binaries.ts);
+ *  - PostgreSQL: DATABASE_URL if set, else a throw-away embedded server.
+ * Arguments are passed to jest: `npm test -- test/unit`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config';
+import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
+import { findTemporalCli, findTestServer, freePort } from '../src/infra/temporal-binaries';
+import { createLogger } from '../src/logger';
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.log.level, name: 'test-setup' });
+  const [cli, testServer] = await Promise.all([findTemporalCli(config, log), findTestServer(config, log)]);
+  if (!cli || !testServer) {
+    log.error({ cli, testServer }, 'Temporal binaries missing: install Go and Maven, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH');
+    return 1;
+  }
+
+  let stopPostgres = async () => {};
+  let adminUrl = config.databaseUrl;
+  if (!adminUrl) {
+    const dir = await mkdtemp(join(tmpdir(), 'kasparro-test-pg-'));
+    const pg = await startEmbeddedPostgres({ dir, port: await freePort(), database: 'postgres', log });
+    adminUrl = pg.adminUrl;
+    stopPostgres = async () => {
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
+
+  try {
+    return await new Promise<number>((resolve) => {
+      const jest = spawn(process.execPath, [require.resolve('jest/bin/jest'), ...process.argv.slice(2)], {
+        stdio: 'inherit',
+        // Each test file creates its own database on this server (test/support/database.ts).
+        env: { ...process.env, DATABASE_URL: adminUrl, TEMPORAL_CLI_PATH: cli, TEMPORAL_TEST_SERVER_PATH: testServer },
+      });
+      jest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    await stopPostgres();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,98 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { SOURCE_DEFINITIONS } from './sources';
+import { positiveInt } from './settings';
+
+/**
+ * The only reader of process.env. Everything is parsed and checked once at boot; a bad value stops the process
+ * with a message naming the variable. Secrets (DATABASE_URL's password, API keys) have no default anywhere.
+ */
+const Env = z.object({
+  /** Unset: `npm start` runs an embedded PostgreSQL under DATA_DIR. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  EMBEDDED_PG_PORT: positiveInt(54329, 65535),
+  /** Unset: `npm start` runs a Temporal dev server (with its Web UI); other commands use localhost:7233. */
+  TEMPORAL_ADDRESS: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('kasparro-etl'),
+  TEMPORAL_UI_PORT: positiveInt(8233, 65535),
+  /** Records per batch: one fetch activity and one load transaction each. */
+  ETL_BATCH_SIZE: positiveInt(2000, 50_000),
+  ETL_FAIL_AFTER_N_RECORDS: z.coerce.number().int().min(0).optional(),
+  ETL_FAIL_MODE: z.enum(['once', 'fatal']).default('once'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: z.stringbool().optional(),
+  /** Where built or fetched Temporal binaries are cached, outside the repository. */
+  KASPARRO_CACHE_DIR: z.string().min(1).optional(),
+  XDG_CACHE_HOME: z.string().min(1).optional(),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
+  /** Searched for `temporal`, `go`, `mvn` and `java` when provisioning Temporal binaries. */
+  PATH: z.string().default(''),
+});
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPostgresPort: number;
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiPort: number };
+  etl: { batchSize: number; failAfterRecords: number | undefined; failMode: 'once' | 'fatal' };
+  log: { level: string; pretty: boolean | undefined };
+  binaries: { cacheDir: string; temporalCli: string | undefined; testServer: string | undefined; searchPath: string };
+  /** Parsed settings of each source, by source name. */
+  sources: Readonly<Record<string, unknown>>;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type EnvInput = Record<string, string | undefined>;
+
+export function loadConfig(env: EnvInput = process.env): Readonly<Config> {
+  // An empty variable means "unset": compose files and shells produce them easily.
+  const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const problems: string[] = [];
+  const base = Env.safeParse(vars);
+  if (!base.success) problems.push(z.prettifyError(base.error));
+  const sources: Record<string, unknown> = {};
+  for (const definition of SOURCE_DEFINITIONS) {
+    const parsed = (definition.settings as z.ZodType).safeParse(vars);
+    if (parsed.success) sources[definition.name] = parsed.data;
+    else problems.push(z.prettifyError(parsed.error));
+  }
+  if (!base.success || problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const e = base.data;
+  return deepFreeze({
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(e.DATA_DIR),
+    embeddedPostgresPort: e.EMBEDDED_PG_PORT,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    etl: { batchSize: e.ETL_BATCH_SIZE, failAfterRecords: e.ETL_FAIL_AFTER_N_RECORDS, failMode: e.ETL_FAIL_MODE },
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+    binaries: {
+      cacheDir: e.KASPARRO_CACHE_DIR ?? join(e.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kasparro-etl'),
+      temporalCli: e.TEMPORAL_CLI_PATH,
+      testServer: e.TEMPORAL_TEST_SERVER_PATH,
+      searchPath: e.PATH,
+    },
+    sources,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

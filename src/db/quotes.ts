@@ -1,0 +1,39 @@
+import type { NormalizedQuote } from '../schemas/quote';
+import type { Db } from './sql';
+
+export interface QuoteRow extends NormalizedQuote {
+  assetId: string;
+}
+
+const num = (n: number | null): string | null => (n === null ? null : String(n));
+
+/**
+ * Inserts a batch of quotes in one statement (one array parameter per column, so batch size is not bound by
+ * the 65k-parameter limit). An existing (source, source_asset_id, source_updated_at) is left alone: re-runs are
+ * no-ops and history accumulates. Returns how many rows were new.
+ */
+export async function insertQuotes(
+  db: Db,
+  args: { source: string; runId: string; quotes: readonly QuoteRow[] },
+): Promise<number> {
+  const q = args.quotes;
+  if (q.length === 0) return 0;
+  const result = await db`
+    INSERT INTO quotes (source, source_asset_id, source_updated_at, asset_id, symbol, name, price_usd,
+                        market_cap_usd, volume_24h_usd, percent_change_24h, rank, run_id)
+    SELECT ${args.source}, t.* , ${args.runId}
+      FROM unnest(
+        ${q.map((x) => x.sourceAssetId)}::text[],
+        ${q.map((x) => x.sourceUpdatedAt.toISOString())}::timestamptz[],
+        ${q.map((x) => x.assetId)}::bigint[],
+        ${q.map((x) => x.symbol)}::text[],
+        ${q.map((x) => x.name)}::text[],
+        ${q.map((x) => String(x.priceUsd))}::numeric[],
+        ${q.map((x) => num(x.marketCapUsd))}::numeric[],
+        ${q.map((x) => num(x.volume24hUsd))}::numeric[],
+        ${q.map((x) => num(x.percentChange24h))}::numeric[],
+        ${q.map((x) => x.rank)}::integer[]
+      ) AS t
+    ON CONFLICT (source, source_asset_id, source_updated_at) DO NOTHING`;
+  return result.count;
+}

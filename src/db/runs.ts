@@ -1,0 +1,69 @@
+import type { FailureInjection, RunCounts, Trigger } from '../shared/types';
+import type { Db } from './sql';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunStart {
+  runId: string;
+  workflowId: string;
+  temporalRunId: string;
+  source: string;
+  trigger: Trigger;
+  failure: FailureInjection | undefined;
+}
+
+/**
+ * Records that a run is (again) running and returns what it has committed so far: a reset run continues
+ * the same row, with the counts of the attempt before it.
+ */
+export async function beginRun(db: Db, run: RunStart): Promise<{ counts: RunCounts; batches: number }> {
+  const [row] = await db<(RunCounts & { batches: number })[]>`
+    INSERT INTO etl_runs (run_id, workflow_id, temporal_run_id, source, trigger, status, fail_after, fail_mode)
+    VALUES (${run.runId}, ${run.workflowId}, ${run.temporalRunId}, ${run.source}, ${run.trigger}, 'running',
+            ${run.failure?.afterRecords ?? null}, ${run.failure?.mode ?? null})
+    ON CONFLICT (run_id) DO UPDATE
+      SET status = 'running', temporal_run_id = excluded.temporal_run_id, finished_at = NULL, error = NULL
+    RETURNING fetched, inserted, unchanged, invalid, batches`;
+  if (!row) throw new Error(`etl_runs: no row for ${run.runId}`);
+  const { batches, ...counts } = row;
+  return { counts, batches };
+}
+
+/** Called in the load transaction, so run counts always agree with the committed data. */
+export async function addRunCounts(db: Db, runId: string, counts: RunCounts): Promise<void> {
+  await db`
+    UPDATE etl_runs SET fetched = fetched + ${counts.fetched}, inserted = inserted + ${counts.inserted},
+           unchanged = unchanged + ${counts.unchanged}, invalid = invalid + ${counts.invalid}, batches = batches + 1
+     WHERE run_id = ${runId}`;
+}
+
+export async function finishRun(
+  db: Db,
+  args: { runId: string; status: Exclude<RunStatus, 'running'>; error?: string },
+): Promise<void> {
+  await db`
+    UPDATE etl_runs SET status = ${args.status}, finished_at = now(), error = ${args.error ?? null}
+     WHERE run_id = ${args.runId}`;
+}
+
+export interface RunRow extends RunCounts {
+  runId: string;
+  workflowId: string;
+  temporalRunId: string;
+  source: string;
+  trigger: Trigger;
+  status: RunStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  batches: number;
+  error: string | null;
+}
+
+export async function getRun(db: Db, runId: string): Promise<RunRow | undefined> {
+  const [row] = await db<RunRow[]>`
+    SELECT run_id AS "runId", workflow_id AS "workflowId", temporal_run_id AS "temporalRunId", source, trigger,
+           status, started_at AS "startedAt", finished_at AS "finishedAt", fetched, inserted, unchanged, invalid,
+           batches, error
+      FROM etl_runs WHERE run_id = ${runId}`;
+  return row;
+}

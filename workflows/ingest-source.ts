@@ -1,0 +1,102 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/shared/errors';
+import { PROGRESS_QUERY } from '../src/shared/names';
+import { addCounts, type IngestInput, type IngestResult, type Progress } from '../src/shared/types';
+
+export const progressQuery = defineQuery<Progress>(PROGRESS_QUERY);
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
+
+/** Talking to upstreams: patient, since 429s and outages pass; Retry-After overrides the backoff. */
+const { fetchBatch } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12, nonRetryableErrorTypes },
+});
+
+/** One database transaction: quick to retry, and safe to, since a committed load is recognised. */
+const { loadBatch } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
+});
+
+const { startRun, endRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes },
+});
+
+/** Well under Temporal's limits (51,200 events, 50 MB): a long run continues as new long before. */
+const MAX_HISTORY_EVENTS = 2_000;
+
+/**
+ * One run of one source: fetch a batch (raw stored), load it (normalized, upserted and checkpointed in one
+ * transaction), repeat until the source is read. Only cursors, ids and counts pass through history.
+ */
+export async function ingestSource(input: IngestInput): Promise<IngestResult> {
+  const info = workflowInfo();
+  // The chain's first run id names the run: the same across retries, continue-as-new and resets.
+  const runId = info.firstExecutionRunId;
+  const { source, failure } = input;
+
+  const started =
+    input.carry ??
+    (await startRun({
+      runId,
+      workflowId: info.workflowId,
+      temporalRunId: info.runId,
+      source,
+      trigger: input.trigger,
+      failure,
+    }));
+  let { cursor, counts, batches } = started;
+  const progress = (): Progress => ({ source, runId, phase, batches, counts, cursor });
+  let phase: Progress['phase'] = 'fetching';
+  setHandler(progressQuery, progress);
+
+  try {
+    for (;;) {
+      phase = 'fetching';
+      const batchId = `${info.runId}:${batches}`;
+      const fetched = await fetchBatch({ source, runId, batchId, cursor });
+      phase = 'loading';
+      const loaded = await loadBatch({ source, runId, batchId, failure, committedBefore: counts.fetched });
+      counts = addCounts(counts, loaded);
+      cursor = fetched.cursor;
+      batches += 1;
+      if (fetched.done) break;
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+        await continueAsNew<typeof ingestSource>({ ...input, carry: { cursor, counts, batches } });
+      }
+    }
+    phase = 'finishing';
+    await endRun({ runId, source, status: 'succeeded' });
+    phase = 'done';
+    return { runId, source, counts, batches };
+  } catch (err) {
+    phase = 'failed';
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => endRun({ runId, source, status: 'cancelled' }));
+    } else {
+      await endRun({ runId, source, status: 'failed', error: describe(err) });
+    }
+    throw err;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof ApplicationFailure || cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
+  }
+  return String(err);
+}
