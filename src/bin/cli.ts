@@ -1,0 +1,83 @@
+/**
+ * kasparro-etl command line. `npm run etl -- <command>`:
+ *   run <source|all> [--fail-after N] [--mode once|fatal] [--wait]   start runs now (one per source at a time)
+ *   worker                                                          run a worker until Ctrl-C
+ *   migrate                                                         apply sql/ migrations
+ *   schedules                                                       create or update the Temporal Schedules
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { migrate } from '../db/migrate';
+import { createLogger } from '../logger';
+import { createSources, SOURCE_NAMES } from '../sources';
+import { applySchedules } from '../temporal/schedules';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { startIngest } from '../temporal/start-run';
+import type { FailureInjection } from '../shared/types';
+import { connectClient, connectDatabase } from './connect';
+import { startWorker } from './worker';
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'fail-after': { type: 'string' }, mode: { type: 'string' }, wait: { type: 'boolean' } },
+  });
+  const [command, target] = positionals;
+  const config = loadConfig();
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty, name: `etl-${command ?? 'cli'}` });
+
+  switch (command) {
+    case 'migrate': {
+      const sql = connectDatabase(config);
+      log.info({ applied: await migrate(sql) }, 'migrations applied');
+      await sql.end();
+      return;
+    }
+    case 'schedules': {
+      const { client, connection } = await connectClient(config);
+      await ensureSearchAttributes(connection, config.temporal.namespace);
+      log.info({ schedules: await applySchedules(client, createSources(config.sources), config.temporal.taskQueue) }, 'schedules applied');
+      await connection.close();
+      return;
+    }
+    case 'worker': {
+      const sql = connectDatabase(config);
+      await migrate(sql);
+      const worker = await startWorker(config, sql, log);
+      await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+      await sql.end();
+      return;
+    }
+    case 'run': {
+      const sources = target === 'all' || target === undefined ? SOURCE_NAMES : [target];
+      const failure = failureFrom(values['fail-after'] ?? config.etl.failAfterRecords?.toString(), values.mode ?? config.etl.failMode);
+      const { client, connection } = await connectClient(config);
+      for (const source of sources) {
+        if (!SOURCE_NAMES.includes(source)) throw new UsageError(`unknown source "${source}" (known: ${SOURCE_NAMES.join(', ')}, all)`);
+        const run = await startIngest(client, { source, trigger: 'cli', taskQueue: config.temporal.taskQueue, failure });
+        log.info(run, run.started ? 'run started' : 'a run of this source is already in flight: returning it');
+        if (values.wait) log.info({ source, result: await client.workflow.getHandle(run.workflowId).result() }, 'run finished');
+      }
+      await connection.close();
+      return;
+    }
+    default:
+      throw new UsageError(`usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | migrate | schedules>`);
+  }
+}
+
+class UsageError extends Error {}
+
+function failureFrom(afterRecords: string | undefined, mode: string): FailureInjection | undefined {
+  if (afterRecords === undefined) return undefined;
+  const n = Number(afterRecords);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--fail-after must be a whole number, got "${afterRecords}"`);
+  if (mode !== 'once' && mode !== 'fatal') throw new UsageError(`--mode must be once or fatal, got "${mode}"`);
+  return { afterRecords: n, mode };
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err instanceof Error && (err instanceof UsageError || err.name === 'ConfigError') ? err.message : err);
+  process.exit(1);
+});
