@@ -18,6 +18,9 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('kasparro-etl'),
   TEMPORAL_UI_PORT: positiveInt(8233, 65535),
+  /** `npm start -- --demo`: the built-in market simulator stands in for CoinGecko and CoinPaprika. */
+  SIMULATOR_PORT: positiveInt(4010, 65535),
+  SIMULATOR_COINS: positiveInt(3000, 1_000_000),
   /** Records per batch: one fetch activity and one load transaction each. */
   ETL_BATCH_SIZE: positiveInt(2000, 50_000),
   ETL_FAIL_AFTER_N_RECORDS: z.coerce.number().int().min(0).optional(),
@@ -38,6 +41,7 @@ export interface Config {
   dataDir: string;
   embeddedPostgresPort: number;
   temporal: { address: string | undefined; namespace: string; taskQueue: string; uiPort: number };
+  simulator: { port: number; coins: number };
   etl: { batchSize: number; failAfterRecords: number | undefined; failMode: 'once' | 'fatal' };
   log: { level: string; pretty: boolean | undefined };
   binaries: { cacheDir: string; temporalCli: string | undefined; testServer: string | undefined; searchPath: string };
@@ -51,9 +55,10 @@ export class ConfigError extends Error {
 
 type EnvInput = Record<string, string | undefined>;
 
-export function loadConfig(env: EnvInput = process.env): Readonly<Config> {
+/** `overrides` win over the environment: how `npm start -- --demo` points the sources at the simulator. */
+export function loadConfig(env: EnvInput = process.env, overrides: EnvInput = {}): Readonly<Config> {
   // An empty variable means "unset": compose files and shells produce them easily.
-  const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const vars = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== undefined && v !== ''));
   const problems: string[] = [];
   const base = Env.safeParse(vars);
   if (!base.success) problems.push(z.prettifyError(base.error));
@@ -77,6 +82,7 @@ export function loadConfig(env: EnvInput = process.env): Readonly<Config> {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
     },
+    simulator: { port: e.SIMULATOR_PORT, coins: e.SIMULATOR_COINS },
     etl: { batchSize: e.ETL_BATCH_SIZE, failAfterRecords: e.ETL_FAIL_AFTER_N_RECORDS, failMode: e.ETL_FAIL_MODE },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
     binaries: {

@@ -74,7 +74,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
       cursor = fetched.cursor;
       batches += 1;
       if (fetched.done) break;
-      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.maxHistoryEvents ?? MAX_HISTORY_EVENTS)) {
         await continueAsNew<typeof ingestSource>({ ...input, carry: { cursor, counts, batches } });
       }
     }

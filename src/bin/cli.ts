@@ -15,6 +15,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startIngest } from '../temporal/start-run';
 import type { FailureInjection } from '../shared/types';
 import { connectClient, connectDatabase } from './connect';
+import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
 
 async function main(argv: string[]): Promise<void> {
@@ -45,7 +46,8 @@ async function main(argv: string[]): Promise<void> {
       const sql = connectDatabase(config);
       await migrate(sql);
       const worker = await startWorker(config, sql, log);
-      await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+      onShutdownSignal(() => worker.shutdown());
+      await worker.run();
       await sql.end();
       return;
     }

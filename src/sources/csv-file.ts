@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { InvalidPayloadError } from '../shared/errors';
 
@@ -11,7 +10,10 @@ import { InvalidPayloadError } from '../shared/errors';
 export interface CsvPosition {
   /** Byte offset just past the last row read. */
   offset: number;
-  /** Line number of that row (1-based; the header is line 1). */
+  /**
+   * Line breaks before `offset`: the line number of the last row read (the header is line 1), or one less when
+   * that row is the file's last and has no line break yet, so rows appended after it still count right.
+   */
   line: number;
   /** The header row, once read. */
   header: string[] | null;
@@ -20,6 +22,7 @@ export interface CsvPosition {
 }
 
 export interface CsvRow {
+  /** Where the row starts: a quoted cell may carry it over several lines. */
   line: number;
   values: string[];
 }
@@ -32,7 +35,7 @@ const TAIL_BYTES = 4 * 1024;
  * match, the file is the one we read, perhaps with rows appended; otherwise it is a different file.
  */
 export async function fingerprintAt(path: string, offset: number): Promise<string> {
-  const handle = await open(path, 'r');
+  const handle = await openFile(path);
   try {
     const hash = createHash('sha256');
     const head = Buffer.alloc(Math.min(offset, HEAD_BYTES));
@@ -50,8 +53,20 @@ export async function fileSize(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
   } catch (err) {
-    throw new InvalidPayloadError(`CSV file ${path} cannot be read: ${(err as Error).message}`);
+    throw unreadable(path, err);
   }
+}
+
+async function openFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+}
+
+function unreadable(path: string, err: unknown): InvalidPayloadError {
+  return new InvalidPayloadError(`CSV file ${path} cannot be read: ${(err as Error).message}`);
 }
 
 /** Where to read `path` from: the saved position if the file still starts with what we read, else the top. */
@@ -70,7 +85,9 @@ export async function readRows(
   from: CsvPosition,
   limit: number,
 ): Promise<{ header: string[]; rows: CsvRow[]; position: CsvPosition; atEnd: boolean }> {
-  const parser = createReadStream(path, { start: from.offset }).pipe(
+  const handle = await openFile(path);
+  const input = handle.createReadStream({ start: from.offset });
+  const parser = input.pipe(
     parse({
       bom: true,
       info: true,
@@ -83,23 +100,55 @@ export async function readRows(
   let header = from.header;
   const rows: CsvRow[] = [];
   let offset = from.offset;
-  let line = from.line;
+  let lastLine: number | undefined;
+  // csv-parse counts a CRLF inside a quoted cell as two lines; every later line number is corrected by these.
+  let quotedCrlfs = 0;
   let atEnd = true;
-  for await (const { record, info } of parser as AsyncIterable<ParsedRecord>) {
-    if (rows.length === limit) {
-      atEnd = false;
-      break;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<ParsedRecord>) {
+      if (rows.length === limit) {
+        atEnd = false;
+        break;
+      }
+      // info counts from where this read started; bytes ends past the row's line break.
+      offset = from.offset + info.bytes;
+      quotedCrlfs += countIn(record, CRLF);
+      lastLine = from.line + info.lines - quotedCrlfs;
+      if (header) rows.push({ line: lastLine - countIn(record, LINE_BREAK), values: record });
+      else header = record.map((cell) => cell.trim());
     }
-    // info counts from where this read started; bytes ends past the row's line break.
-    offset = from.offset + info.bytes;
-    line = from.line + info.lines;
-    if (header) rows.push({ line, values: record });
-    else header = record.map((cell) => cell.trim());
+  } finally {
+    // Breaking off a page leaves the file stream paused, not closed: close it, or every page leaks a descriptor.
+    parser.destroy();
+    input.destroy();
   }
-  parser.destroy();
   if (!header) throw new InvalidPayloadError(`CSV file ${path} has no header row`);
+  const line = lastLine === undefined ? from.line : lastLine - ((await endsLine(path, offset)) ? 0 : 1);
   const position = { offset, line, header, fingerprint: await fingerprintAt(path, offset) };
   return { header, rows, position, atEnd };
+}
+
+const CRLF = /\r\n/g;
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+/** How many times `pattern` occurs in the cells of one record. */
+function countIn(record: string[], pattern: RegExp): number {
+  let n = 0;
+  for (const cell of record) if (cell.includes('\n') || cell.includes('\r')) n += cell.match(pattern)?.length ?? 0;
+  return n;
+}
+
+/** Whether the byte before `offset` ends a line: false when the last row read has no line break after it yet. */
+async function endsLine(path: string, offset: number): Promise<boolean> {
+  if (offset === 0) return true;
+  const handle = await openFile(path);
+  try {
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, offset - 1);
+    return last[0] === 0x0a || last[0] === 0x0d;
+  } finally {
+    await handle.close();
+  }
 }
 
 interface ParsedRecord {

@@ -135,7 +135,7 @@ function normalizeRow(record: SourceRecord): NormalizeOutcome {
     marketCapUsd: marketCap,
     volume24hUsd: volume,
     percentChange24h: change,
-    rank: rank === null ? null : Math.round(rank),
+    rank: rank === null || rank === 0 ? null : Math.round(rank), // 0 = unranked, as CoinPaprika writes it
     sourceUpdatedAt: updated,
   });
   return outcome.ok ? outcome : { ok: false, reason: `${record.locator}: ${outcome.reason}` };
@@ -148,7 +148,18 @@ export function parseTimestamp(text: string | undefined): Date | undefined {
     const n = Number(text);
     return new Date(text.length > 10 ? n : n * 1000);
   }
-  const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text.replace(' ', 'T')}Z` : text;
-  const at = /^\d{4}-\d{2}-\d{2}/.test(iso) ? new Date(/^\d{4}-\d{2}-\d{2}$/.test(iso) ? `${iso}T00:00:00Z` : iso) : undefined;
-  return at && !Number.isNaN(at.getTime()) ? at : undefined;
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!day || !isCalendarDay(Number(day[1]), Number(day[2]), Number(day[3]))) return undefined;
+  const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
+    ? `${text.replace(' ', 'T')}Z`
+    : /^\d{4}-\d{2}-\d{2}$/.test(text)
+      ? `${text}T00:00:00Z`
+      : text;
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+/** Date parsing rolls 2024-02-30 over to March 1st: a day that does not exist is a typo, not a date. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

@@ -1,9 +1,10 @@
 /**
- * Lenient number parsing for hand-made files: "$1,234.50", "1.7T", "12%", " 3e-9 ", "(12.5)".
+ * Lenient number parsing for hand-made files: "$1,234.50", "1.7T", "12%", " 3e-9 ", "(12.5)", "1 234 567".
  * Returns null for blanks and the usual spellings of "no value"; undefined when the text is not a number at all,
  * so the caller can tell "empty" (allowed) from "garbage" (quarantined).
  */
-const SUFFIX: Record<string, number> = { K: 1e3, M: 1e6, B: 1e9, T: 1e12 };
+// Powers of ten, added to the decimal exponent: 4.35 * 1e12 would be 4349999999999.9995, not 4.35T.
+const SUFFIX: Record<string, number> = { K: 3, M: 6, B: 9, T: 12 };
 const EMPTY = new Set(['', '-', '—', 'n/a', 'na', 'nan', 'null', 'none', '?']);
 
 export function parseLooseNumber(input: string | null | undefined): number | null | undefined {
@@ -20,15 +21,24 @@ export function parseLooseNumber(input: string | null | undefined): number | nul
     sign = -sign;
     text = text.slice(1).trim();
   }
-  text = text.replace(/^(US)?\$\s*/i, '').replace(/\s*(USD|%)$/i, '').replace(/[,_\s]/g, '');
-  let multiplier = 1;
-  const suffix = text.slice(-1).toUpperCase();
-  if (suffix in SUFFIX && /\d$/.test(text.slice(0, -1))) {
-    multiplier = SUFFIX[suffix] as number;
+  text = text
+    .replace(/^(US)?\$\s*/i, '')
+    .replace(/\s*(USD|%)$/i, '')
+    .replace(/\s+([KMBT])$/i, '$1');
+  if (/[,_\s]/.test(text)) {
+    // Separators only where they group thousands: "1,7" is a decimal comma, and reading it as 17 would be wrong.
+    if (!/^\d{1,3}([,_\s]\d{3})+(\.\d*)?(e[+-]?\d+)?[KMBT]?$/i.test(text)) return undefined;
+    text = text.replace(/[,_\s]/g, '');
+  }
+  let shift = 0;
+  const suffix = SUFFIX[text.slice(-1).toUpperCase()];
+  if (suffix !== undefined && /\d$/.test(text.slice(0, -1))) {
+    shift = suffix;
     text = text.slice(0, -1);
   }
-  if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return undefined;
-  const value = sign * Number(text) * multiplier;
+  const parts = /^(\d+\.?\d*|\.\d+)(?:e([+-]?\d+))?$/i.exec(text);
+  if (!parts) return undefined;
+  const value = sign * Number(`${parts[1]}e${Number(parts[2] ?? 0) + shift}`);
   return Number.isFinite(value) ? value : undefined;
 }
 

@@ -110,6 +110,18 @@ describe('ingestSource under the time-skipping server', () => {
   });
 });
 
+test('When history grows past its limit, then the run continues as new and the chain finishes as one run', async () => {
+  const result = await harness.withWorker(() => run({ source: 'coinpaprika', trigger: 'cli', maxHistoryEvents: 20 }));
+  const runs = await db.sql<{ run_id: string; status: string; batches: number; fetched: number }[]>`
+    SELECT run_id, status, batches, fetched FROM etl_runs`;
+  expect(runs).toEqual([{ run_id: result.runId, status: 'succeeded', batches: result.batches, fetched: result.counts.fetched }]);
+  expect(result.batches).toBeGreaterThan(2);
+  // Each batch carries the run on: the chain has as many runs as the history limit forced.
+  const chain = await env.client.workflow.getHandle(`test-coinpaprika-${sequence}`).describe();
+  expect(chain.runId).not.toBe(result.runId);
+  expect(await db.sql`SELECT 1 FROM quotes`).toHaveLength(result.counts.inserted);
+});
+
 async function countGeckoCoins(): Promise<number> {
   let total = 0;
   for (let page = 1; ; page++) {
