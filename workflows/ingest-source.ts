@@ -11,7 +11,7 @@ import {
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/shared/errors';
 import { PROGRESS_QUERY } from '../src/shared/names';
-import { addCounts, type IngestInput, type IngestResult, type Progress } from '../src/shared/types';
+import { addCounts, ZERO_COUNTS, type IngestInput, type IngestResult, type Progress } from '../src/shared/types';
 
 export const progressQuery = defineQuery<Progress>(PROGRESS_QUERY);
 
@@ -48,27 +48,24 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
   const runId = info.firstExecutionRunId;
   const { source, failure } = input;
 
+  // Progress answers queries from the first moment, before anything has run.
+  let progress: Progress = { source, runId, phase: 'starting', batches: 0, counts: ZERO_COUNTS, cursor: null };
+  setHandler(progressQuery, () => progress);
+
   const started =
     input.carry ??
-    (await startRun({
-      runId,
-      workflowId: info.workflowId,
-      temporalRunId: info.runId,
-      source,
-      trigger: input.trigger,
-      failure,
-    }));
+    (await startRun({ runId, workflowId: info.workflowId, temporalRunId: info.runId, source, trigger: input.trigger, failure }));
   let { cursor, counts, batches } = started;
-  const progress = (): Progress => ({ source, runId, phase, batches, counts, cursor });
-  let phase: Progress['phase'] = 'fetching';
-  setHandler(progressQuery, progress);
+  const report = (phase: Progress['phase']) => {
+    progress = { source, runId, phase, batches, counts, cursor };
+  };
 
   try {
     for (;;) {
-      phase = 'fetching';
+      report('fetching');
       const batchId = `${info.runId}:${batches}`;
       const fetched = await fetchBatch({ source, runId, batchId, cursor });
-      phase = 'loading';
+      report('loading');
       const loaded = await loadBatch({ source, runId, batchId, failure, committedBefore: counts.fetched });
       counts = addCounts(counts, loaded);
       cursor = fetched.cursor;
@@ -78,12 +75,12 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
         await continueAsNew<typeof ingestSource>({ ...input, carry: { cursor, counts, batches } });
       }
     }
-    phase = 'finishing';
+    report('finishing');
     await endRun({ runId, source, status: 'succeeded' });
-    phase = 'done';
+    report('done');
     return { runId, source, counts, batches };
   } catch (err) {
-    phase = 'failed';
+    report('failed');
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => endRun({ runId, source, status: 'cancelled' }));
     } else {

@@ -1,9 +1,10 @@
+import { appendFile, writeFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { SOURCE_NAMES } from '../../src/sources';
-import { scheduleIdFor, workflowIdFor } from '../../src/shared/names';
-import type { FailureMode, IngestResult } from '../../src/shared/types';
+import { PROGRESS_QUERY, SOURCE_SEARCH_ATTRIBUTE, scheduleIdFor, workflowIdFor } from '../../src/shared/names';
+import type { FailureMode, IngestResult, Progress } from '../../src/shared/types';
 import { applySchedules } from '../../src/temporal/schedules';
 import { startIngest } from '../../src/temporal/start-run';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -119,6 +120,22 @@ describe('the pipeline on a Temporal dev server and real PostgreSQL', () => {
     expect(recovered).toEqual(clean);
   });
 
+  test('When rows are appended to the CSV file, then the next run loads them alone; a different file is loaded whole', async () => {
+    await scenario(async (h, db) => {
+      const first = await runToEnd(h, 'csv');
+      expect(first.counts.fetched).toBe(3);
+      await appendFile(h.csvPath, 'sol,SOL,Solana,238.10,113B,6,2026-01-01T00:00:00Z\n');
+      const appended = await runToEnd(h, 'csv');
+      expect(appended.counts).toEqual({ fetched: 1, inserted: 1, unchanged: 0, invalid: 0 });
+
+      await writeFile(h.csvPath, 'symbol,name,price,last_updated\nBTC,Bitcoin,65000,2026-01-02T00:00:00Z\n');
+      const replaced = await runToEnd(h, 'csv');
+      expect(replaced.counts).toEqual({ fetched: 1, inserted: 1, unchanged: 0, invalid: 0 });
+      const [rows] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM quotes WHERE source = 'csv'`;
+      expect(rows?.n).toBe(4);
+    });
+  });
+
   test('When a run failed by fatal injection is reset, then it resumes from its checkpoint and completes', async () => {
     await scenario(async (h, db) => {
       const workflowId = workflowIdFor('coinpaprika');
@@ -154,7 +171,18 @@ describe('the pipeline on a Temporal dev server and real PostgreSQL', () => {
       const second = await startIngest(client, { source: 'coinpaprika', trigger: 'cli', taskQueue: h.taskQueue });
       expect(first.started).toBe(true);
       expect(second).toEqual({ ...first, started: false });
-      await client.workflow.getHandle(first.workflowId).result();
+
+      // While it runs, its progress answers a query, and the Web UI's filter by source finds it.
+      const handle = client.workflow.getHandle(first.workflowId);
+      await waitFor(async () => (await handle.query<Progress>(PROGRESS_QUERY)).phase === 'fetching');
+      expect(await handle.query<Progress>(PROGRESS_QUERY)).toMatchObject({ source: 'coinpaprika', runId: first.runId, batches: 0 });
+      await waitFor(async () => {
+        const listed = [];
+        for await (const w of client.workflow.list({ query: `${SOURCE_SEARCH_ATTRIBUTE} = "coinpaprika" AND ExecutionStatus = "Running"` })) listed.push(w.workflowId);
+        return listed.includes(first.workflowId);
+      });
+      const result: IngestResult = await handle.result();
+      expect(await handle.query<Progress>(PROGRESS_QUERY)).toMatchObject({ phase: 'done', batches: result.batches });
     });
   });
 
