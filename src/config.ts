@@ -18,6 +18,8 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('kasparro-etl'),
   TEMPORAL_UI_PORT: positiveInt(8233, 65535),
+  /** A workflow bundle made by `npm run build:workflows` (the Docker image sets it); unset: bundle at start. */
+  TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** `npm start -- --demo`: the built-in market simulator stands in for CoinGecko and CoinPaprika. */
   SIMULATOR_PORT: positiveInt(4010, 65535),
   SIMULATOR_COINS: positiveInt(3000, 1_000_000),
@@ -40,7 +42,13 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   embeddedPostgresPort: number;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiPort: number };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    uiPort: number;
+    workflowBundle: string | undefined;
+  };
   simulator: { port: number; coins: number };
   etl: { batchSize: number; failAfterRecords: number | undefined; failMode: 'once' | 'fatal' };
   log: { level: string; pretty: boolean | undefined };
@@ -81,6 +89,7 @@ export function loadConfig(env: EnvInput = process.env, overrides: EnvInput = {}
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
+      workflowBundle: e.TEMPORAL_WORKFLOW_BUNDLE,
     },
     simulator: { port: e.SIMULATOR_PORT, coins: e.SIMULATOR_COINS },
     etl: { batchSize: e.ETL_BATCH_SIZE, failAfterRecords: e.ETL_FAIL_AFTER_N_RECORDS, failMode: e.ETL_FAIL_MODE },

@@ -19,6 +19,7 @@ export async function startWorker(config: Config, sql: Sql, log: Logger): Promis
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
+    workflowBundle: config.temporal.workflowBundle,
   });
   log.info({ taskQueue: config.temporal.taskQueue, address: temporalAddress(config) }, 'worker polling');
   return worker;

@@ -11,6 +11,8 @@ export async function createWorker(options: {
   namespace: string;
   taskQueue: string;
   activities: object;
+  /** A pre-built bundle; without one the worker bundles the workflows at start-up. */
+  workflowBundle?: string | undefined;
   identity?: string;
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
 }): Promise<Worker> {
@@ -19,9 +21,7 @@ export async function createWorker(options: {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
-    ...(existsSync(WORKFLOW_BUNDLE)
-      ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } }
-      : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundle ? { workflowBundle: { codePath: options.workflowBundle } } : { workflowsPath: WORKFLOWS_PATH }),
     ...(options.identity ? { identity: options.identity } : {}),
     ...options.tuning,
   });

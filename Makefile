@@ -1,0 +1,32 @@
+# Shortcuts. `npm start` and `npm test` are the two commands that matter; the rest wrap docker compose.
+.PHONY: dev demo test lint up down logs scale bench compose-check
+
+dev:            ## the whole system on embedded defaults
+	npm start
+
+demo:           ## the same, offline, against the built-in market simulator
+	npm start -- --demo
+
+test:           ## the whole suite (provisions Temporal binaries and PostgreSQL first)
+	npm test
+
+lint:
+	npm run typecheck && npm run lint
+
+up:             ## distributed topology (needs Docker and a .env, see .env.example)
+	docker compose up -d --build
+
+down:
+	docker compose down
+
+logs:
+	docker compose logs -f --tail=200
+
+scale:          ## make scale N=3
+	docker compose up -d --scale worker=$(N)
+
+bench:
+	npm run bench:etl
+
+compose-check:  ## validate docker-compose.yml without a Docker engine
+	APP_DB_PASSWORD=check TEMPORAL_DB_PASSWORD=check docker compose config --quiet
