@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 
-/** Workflows bundled at build time (`npm run build:workflows`); without it the worker bundles at start-up. */
+/**
+ * Where `npm run build:workflows` writes the bundle. Workers use a bundle only when TEMPORAL_WORKFLOW_BUNDLE names
+ * one (the Docker image does), so a stale bundle never runs in development.
+ */
 export const WORKFLOW_BUNDLE = resolve(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
@@ -12,8 +15,6 @@ export async function createWorker(options: {
   activities: object;
   /** A pre-built bundle; without one the worker bundles the workflows at start-up. */
   workflowBundle?: string | undefined;
-  identity?: string;
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -21,7 +22,5 @@ export async function createWorker(options: {
     taskQueue: options.taskQueue,
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: { codePath: options.workflowBundle } } : { workflowsPath: WORKFLOWS_PATH }),
-    ...(options.identity ? { identity: options.identity } : {}),
-    ...options.tuning,
   });
 }
