@@ -13,7 +13,7 @@ const viaRegistry = { group: ['**/sources/*', '!**/sources/index', '!**/sources/
 const restrict = (paths, patterns) => ({ 'no-restricted-imports': ['error', { paths, patterns: [...patterns, viaRegistry] }] });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'eslint.config.mjs', 'jest.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', '**/*.mjs', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
