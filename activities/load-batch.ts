@@ -4,7 +4,7 @@ import { saveCheckpoint } from '../src/db/checkpoints';
 import { claimFaultInjection } from '../src/db/faults';
 import { quarantine, type QuarantinedRecord } from '../src/db/quarantine';
 import { readRaw } from '../src/db/raw';
-import { insertQuotes } from '../src/db/quotes';
+import { advanceLatestQuotes, insertQuotes } from '../src/db/quotes';
 import { addRunCounts } from '../src/db/runs';
 import type { NormalizedQuote } from '../src/schemas/quote';
 import { sourceNamed } from '../src/sources';
@@ -54,11 +54,9 @@ export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
           input.source,
           uniqueBy(valid, (q) => q.sourceAssetId).map((q) => ({ source: input.source, ...q })),
         );
-        const inserted = await insertQuotes(tx, {
-          source: input.source,
-          runId: input.runId,
-          quotes: valid.map((q) => ({ ...q, assetId: assetIds.get(q.sourceAssetId) as string })),
-        });
+        const rows = valid.map((q) => ({ ...q, assetId: assetIds.get(q.sourceAssetId) as string }));
+        const inserted = await insertQuotes(tx, { source: input.source, runId: input.runId, quotes: rows });
+        await advanceLatestQuotes(tx, { source: input.source, runId: input.runId, quotes: rows });
         await quarantine(tx, { source: input.source, runId: input.runId, records: invalid });
         const result: RunCounts = {
           fetched: batch.fetched,

@@ -9,6 +9,7 @@ export interface DataSnapshot {
   assets: string[];
   raw: string[];
   quarantine: string[];
+  latest: string[];
 }
 
 export async function snapshot(sql: Sql): Promise<DataSnapshot> {
@@ -23,6 +24,8 @@ export async function snapshot(sql: Sql): Promise<DataSnapshot> {
     SELECT source || ':' || source_record_id || ':' || encode(content_hash, 'hex') AS k FROM raw_payloads ORDER BY 1`;
   const quarantine = await sql<{ k: string }[]>`
     SELECT source || ':' || source_record_id || ':' || reason AS k FROM quarantine ORDER BY 1`;
+  const latest = await sql<{ k: string }[]>`
+    SELECT concat_ws('|', source, source_asset_id, source_updated_at::text, price_usd::text) AS k FROM latest_quotes ORDER BY 1`;
   const keys = (rows: { k: string }[]) => rows.map((r) => r.k);
-  return { quotes: keys(quotes), assets: keys(assets), raw: keys(raw), quarantine: keys(quarantine) };
+  return { quotes: keys(quotes), assets: keys(assets), raw: keys(raw), quarantine: keys(quarantine), latest: keys(latest) };
 }

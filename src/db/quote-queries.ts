@@ -1,0 +1,102 @@
+import type { Db } from './sql';
+
+/** Read side of quotes for the API: latest per listing by default, history when a time range is given. */
+
+export const SORT_KEYS = ['market_cap', 'price', 'symbol', 'observed_at'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+export type Direction = 'asc' | 'desc';
+
+export interface QuoteFilter {
+  source?: string | undefined;
+  symbol?: string | undefined;
+  assetId?: string | undefined;
+  /** Case-insensitive search in name and symbol. */
+  q?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+export interface QuoteView {
+  asset_id: string;
+  symbol: string;
+  name: string;
+  source: string;
+  source_asset_id: string;
+  price_usd: number;
+  market_cap_usd: number | null;
+  volume_24h_usd: number | null;
+  percent_change_24h: number | null;
+  rank: number | null;
+  observed_at: Date;
+  ingested_at: Date;
+}
+
+/** Where the previous page ended: the sort value and the unique tie-breakers. */
+export interface Keyset {
+  value: string | number;
+  source: string;
+  sourceAssetId: string;
+  observedAt: string;
+}
+
+export interface QuotePage {
+  rows: QuoteView[];
+  total: number;
+  last: Keyset | null;
+}
+
+export async function listQuotes(
+  db: Db,
+  args: { filter: QuoteFilter; sort: SortKey; direction: Direction; limit: number; offset: number; after?: Keyset },
+): Promise<QuotePage> {
+  const { filter } = args;
+  const history = filter.from !== undefined || filter.to !== undefined;
+  const table = history ? db`quotes` : db`latest_quotes`;
+  // Sort expressions never yield NULL, so keyset comparisons stay total; an unknown market cap sorts as -1.
+  const key = {
+    market_cap: db`COALESCE(market_cap_usd, -1)`,
+    price: db`price_usd`,
+    symbol: db`upper(symbol)`,
+    observed_at: db`source_updated_at`,
+  }[args.sort];
+  const desc = args.direction === 'desc';
+  const where = db`
+    WHERE true
+    ${filter.source ? db`AND source = ${filter.source}` : db``}
+    ${filter.symbol ? db`AND upper(symbol) = upper(${filter.symbol})` : db``}
+    ${filter.assetId ? db`AND asset_id = ${filter.assetId}` : db``}
+    ${filter.q ? db`AND (name ILIKE ${contains(filter.q)} OR symbol ILIKE ${contains(filter.q)})` : db``}
+    ${filter.from ? db`AND source_updated_at >= ${filter.from}` : db``}
+    ${filter.to ? db`AND source_updated_at <= ${filter.to}` : db``}`;
+  const after = args.after
+    ? desc
+      ? db`AND (${key}, source, source_asset_id, source_updated_at) < (${args.after.value}, ${args.after.source}, ${args.after.sourceAssetId}, ${args.after.observedAt}::timestamptz)`
+      : db`AND (${key}, source, source_asset_id, source_updated_at) > (${args.after.value}, ${args.after.source}, ${args.after.sourceAssetId}, ${args.after.observedAt}::timestamptz)`
+    : db``;
+  const order = desc
+    ? db`ORDER BY ${key} DESC, source DESC, source_asset_id DESC, source_updated_at DESC`
+    : db`ORDER BY ${key} ASC, source ASC, source_asset_id ASC, source_updated_at ASC`;
+
+  const [rows, [count]] = await Promise.all([
+    db<(QuoteView & { sort_value: string | number })[]>`
+      SELECT asset_id::text, symbol, name, source, source_asset_id, price_usd::float8 AS price_usd,
+             market_cap_usd::float8 AS market_cap_usd, volume_24h_usd::float8 AS volume_24h_usd,
+             percent_change_24h::float8 AS percent_change_24h, rank, source_updated_at AS observed_at, ingested_at,
+             (${key})::text AS sort_value
+        FROM ${table} ${where} ${after}
+        ${order}
+       LIMIT ${args.limit} OFFSET ${args.after ? 0 : args.offset}`,
+    db<{ total: number }[]>`SELECT count(*)::int AS total FROM ${table} ${where}`,
+  ]);
+  const lastRow = rows.at(-1);
+  const last =
+    lastRow && rows.length === args.limit
+      ? { value: lastRow.sort_value, source: lastRow.source, sourceAssetId: lastRow.source_asset_id, observedAt: lastRow.observed_at.toISOString() }
+      : null;
+  return { rows: rows.map(({ sort_value: _, ...row }) => row), total: count?.total ?? 0, last };
+}
+
+/** An ILIKE pattern matching `text` literally anywhere. */
+function contains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

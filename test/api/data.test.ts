@@ -1,0 +1,112 @@
+import request from 'supertest';
+import type { Express } from 'express';
+import { createApp } from '../../api/app';
+import { loadConfig } from '../../src/config';
+import { createSources } from '../../src/sources';
+import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { ingest } from '../support/ingest';
+import { testLogger } from '../support/logger';
+
+let db: TestDatabase;
+let sim: Simulator;
+let app: Express;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sim = await startSimulator({ coins: 400, seed: 3 });
+  const config = loadConfig({ COINGECKO_BASE_URL: sim.url, COINPAPRIKA_BASE_URL: sim.url, COINGECKO_RATE_LIMIT_PER_MIN: '100000', COINPAPRIKA_RATE_LIMIT_PER_MIN: '100000' });
+  const sources = createSources(config.sources);
+  await ingest(db.sql, sources, 'coingecko');
+  await ingest(db.sql, sources, 'coinpaprika');
+  sim.tick();
+  await ingest(db.sql, sources, 'coingecko'); // a second observation: history
+  app = createApp({ sql: db.sql, log: testLogger, version: 'test' }).app;
+});
+afterAll(async () => {
+  await sim?.close();
+  await db?.drop();
+});
+
+describe('GET /data', () => {
+  test('When called without parameters, then it returns the latest quote per asset and source, biggest market cap first', async () => {
+    const res = await request(app).get('/data').expect(200);
+    expect(res.body.data).toHaveLength(50);
+    expect(res.body.pagination).toMatchObject({ limit: 50, offset: 0 });
+    const [listings] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM (SELECT DISTINCT source, source_asset_id FROM quotes) d`;
+    expect(res.body.pagination.total).toBe(listings?.n);
+    const caps = res.body.data.map((q: { market_cap_usd: number | null }) => q.market_cap_usd ?? -1);
+    expect(caps).toEqual([...caps].sort((a, b) => b - a));
+    expect(typeof res.body.request_id).toBe('string');
+    expect(res.headers['x-request-id']).toBe(res.body.request_id);
+  });
+
+  test('When following next_cursor to the end, then every listing is served exactly once', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: request.Response = await request(app).get('/data').query({ limit: 97, ...(cursor ? { cursor } : {}) }).expect(200);
+      for (const q of res.body.data) seen.push(`${q.source}/${q.source_asset_id}`);
+      cursor = res.body.pagination.next_cursor;
+      pages++;
+    } while (cursor && pages < 100);
+    const total = (await request(app).get('/data').expect(200)).body.pagination.total;
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen).size).toBe(total);
+  });
+
+  test('When filtering by symbol (any case) and source, then only those quotes come back', async () => {
+    const res = await request(app).get('/data').query({ symbol: 'btc', source: 'coingecko' }).expect(200);
+    expect(res.body.data.length).toBeGreaterThan(0);
+    expect(res.body.data.every((q: { symbol: string; source: string }) => q.symbol === 'BTC' && q.source === 'coingecko')).toBe(true);
+  });
+
+  test('When searching with q, then name and symbol match case-insensitively and wildcards are literal', async () => {
+    const res = await request(app).get('/data').query({ q: 'bitcoin' }).expect(200);
+    expect(res.body.data.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['Bitcoin']));
+    const literal = await request(app).get('/data').query({ q: '%' }).expect(200);
+    expect(literal.body.data).toHaveLength(0);
+    const injection = await request(app).get('/data').query({ q: "'; DROP TABLE quotes; --" }).expect(200);
+    expect(injection.body.data).toHaveLength(0);
+    expect((await db.sql`SELECT 1 FROM quotes LIMIT 1`).length).toBe(1);
+  });
+
+  test('When from/to are given, then history is returned, oldest observations included', async () => {
+    const res = await request(app).get('/data').query({ symbol: 'BTC', source: 'coingecko', from: '2020-01-01T00:00:00Z', sort: 'observed_at_asc' }).expect(200);
+    const [btc] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM quotes WHERE source = 'coingecko' AND symbol = 'BTC'`;
+    expect(res.body.pagination.total).toBe(btc?.n);
+    const times = res.body.data.map((q: { observed_at: string }) => q.observed_at);
+    expect(times).toEqual([...times].sort());
+  });
+
+  test('When asset_id is given, then every source of that asset is returned', async () => {
+    const [btc] = await db.sql<{ asset_id: string }[]>`SELECT asset_id::text FROM asset_mappings WHERE source = 'coingecko' AND source_asset_id = 'bitcoin'`;
+    const res = await request(app).get('/data').query({ asset_id: btc?.asset_id }).expect(200);
+    expect(res.body.data.map((q: { source: string }) => q.source).sort()).toEqual(['coingecko', 'coinpaprika']);
+  });
+
+  test.each([
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '501' }, 'limit'],
+    [{ limit: 'ten' }, 'limit'],
+    [{ offset: '-1' }, 'offset'],
+    [{ source: 'binance' }, 'source'],
+    [{ sort: 'volume' }, 'sort'],
+    [{ from: 'yesterday' }, 'from'],
+    [{ from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'from'],
+    [{ asset_id: 'abc' }, 'asset_id'],
+    [{ cursor: 'not-a-cursor' }, 'cursor'],
+  ])('When the query is %j, then 400 names the field %s', async (query, field) => {
+    const res = await request(app).get('/data').query(query).expect(400);
+    expect(res.body.error).toBe('bad_request');
+    const named = [...(res.body.details ?? []).map((d: { field: string }) => d.field), res.body.message].join(' ');
+    expect(named).toContain(field);
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  test('When the route does not exist, then 404 in JSON', async () => {
+    const res = await request(app).get('/nope').expect(404);
+    expect(res.body).toMatchObject({ error: 'not_found' });
+  });
+});
