@@ -1,26 +1,20 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { Router, type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
-import type { Sql } from '../src/db/sql';
-import type { Logger } from '../src/logger';
+import type { ApiDeps } from './deps';
 import { errorHandler, unknownRoute } from './errors';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApiDocument } from './openapi';
-import { mountRoute, type Route } from './route';
-import { dataRoute } from './routes/data';
+import { mountRoute } from './route';
+import { allRoutes } from './routes';
 
-export interface ApiDeps {
-  sql: Sql;
-  log: Logger;
-  version: string;
-}
+export type { ApiDeps } from './deps';
 
 /** The Express app, built apart from listen() so tests drive it with supertest. */
 export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<typeof buildOpenApiDocument> } {
   const registry = new OpenAPIRegistry();
   const router = Router();
-  const routes: Route<never, never, never>[] = [dataRoute(deps.sql) as never];
-  for (const route of routes) mountRoute(router, registry, route);
+  for (const route of allRoutes(deps)) mountRoute(router, registry, route);
   const openapi = buildOpenApiDocument(registry, deps.version);
 
   const app = express();

@@ -1,31 +1,23 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { createApp } from '../../api/app';
-import { loadConfig } from '../../src/config';
-import { createSources } from '../../src/sources';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createApiContext, type ApiContext } from '../support/api';
+import type { TestDatabase } from '../support/database';
 import { ingest } from '../support/ingest';
-import { testLogger } from '../support/logger';
 
+let ctx: ApiContext;
 let db: TestDatabase;
-let sim: Simulator;
 let app: Express;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sim = await startSimulator({ coins: 400, seed: 3 });
-  const config = loadConfig({ COINGECKO_BASE_URL: sim.url, COINPAPRIKA_BASE_URL: sim.url, COINGECKO_RATE_LIMIT_PER_MIN: '100000', COINPAPRIKA_RATE_LIMIT_PER_MIN: '100000' });
-  const sources = createSources(config.sources);
-  await ingest(db.sql, sources, 'coingecko');
-  await ingest(db.sql, sources, 'coinpaprika');
-  sim.tick();
-  await ingest(db.sql, sources, 'coingecko'); // a second observation: history
-  app = createApp({ sql: db.sql, log: testLogger, version: 'test' }).app;
+  ctx = await createApiContext();
+  ({ db, app } = ctx);
+  await ingest(db.sql, ctx.sources, 'coingecko');
+  await ingest(db.sql, ctx.sources, 'coinpaprika');
+  ctx.simulator.tick();
+  await ingest(db.sql, ctx.sources, 'coingecko'); // a second observation: history
 });
 afterAll(async () => {
-  await sim?.close();
-  await db?.drop();
+  await ctx?.close();
 });
 
 describe('GET /data', () => {

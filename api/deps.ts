@@ -1,0 +1,19 @@
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../src/db/sql';
+import type { Logger } from '../src/logger';
+
+/** What the API needs: it reads PostgreSQL and talks to Temporal through the client only. */
+export interface ApiDeps {
+  sql: Sql;
+  log: Logger;
+  version: string;
+  temporal: {
+    client: Client;
+    namespace: string;
+    taskQueue: string;
+    /** Base URL of the Temporal Web UI, for links to runs. */
+    webUiUrl: string;
+  };
+  /** When set, POST /etl/run requires it in X-API-Key. */
+  apiKey?: string | undefined;
+}

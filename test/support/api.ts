@@ -1,0 +1,66 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Express } from 'express';
+import { createApp } from '../../api/app';
+import type { ApiDeps } from '../../api/deps';
+import { loadConfig } from '../../src/config';
+import { createSources, type Sources } from '../../src/sources';
+import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { createTestDatabase, type TestDatabase } from './database';
+import { testLogger } from './logger';
+import { devServerEnvironment } from './temporal';
+
+export interface ApiContext {
+  app: Express;
+  openapi: ReturnType<typeof createApp>['openapi'];
+  deps: ApiDeps;
+  db: TestDatabase;
+  env: TestWorkflowEnvironment;
+  simulator: Simulator;
+  sources: Sources;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+let queues = 0;
+
+/**
+ * The API over real infrastructure: its own database, a Temporal dev server and the market simulator.
+ * Load data with ingest() (test/support/ingest.ts); run a worker with harness helpers when a test needs runs.
+ */
+export async function createApiContext(options: { apiKey?: string; coins?: number } = {}): Promise<ApiContext> {
+  const [db, env, simulator] = await Promise.all([
+    createTestDatabase(),
+    devServerEnvironment(),
+    startSimulator({ coins: options.coins ?? 400, seed: 3 }),
+  ]);
+  const config = loadConfig({
+    COINGECKO_BASE_URL: simulator.url,
+    COINPAPRIKA_BASE_URL: simulator.url,
+    COINGECKO_RATE_LIMIT_PER_MIN: '100000',
+    COINPAPRIKA_RATE_LIMIT_PER_MIN: '100000',
+  });
+  const taskQueue = `api-test-${process.pid}-${++queues}`;
+  const deps: ApiDeps = {
+    sql: db.sql,
+    log: testLogger,
+    version: 'test',
+    temporal: { client: env.client, namespace: env.namespace ?? 'default', taskQueue, webUiUrl: 'http://127.0.0.1:8233' },
+    apiKey: options.apiKey,
+  };
+  const { app, openapi } = createApp(deps);
+  return {
+    app,
+    openapi,
+    deps,
+    db,
+    env,
+    simulator,
+    sources: createSources(config.sources),
+    taskQueue,
+    async close() {
+      await simulator.close();
+      await db.drop();
+      await env.teardown();
+    },
+  };
+}
