@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
-import { findTemporalCli, findTestServer, freePort } from '../src/infra/temporal-binaries';
+import { findTemporalCli, findTestServer, freePort, timeTestServerStart } from '../src/infra/temporal-binaries';
 import { createLogger } from '../src/logger';
 
 async function main(): Promise<number> {
@@ -22,6 +22,8 @@ async function main(): Promise<number> {
     log.error({ cli, testServer }, 'Temporal binaries missing: install Go and Maven, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH');
     return 1;
   }
+
+  log.info({ ms: await timeTestServerStart(testServer) }, 'time-skipping test server start-up (the SDK allows 5000 ms)');
 
   let stopPostgres = async () => {};
   let adminUrl = config.databaseUrl;
