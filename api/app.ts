@@ -3,29 +3,43 @@ import express, { Router, type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { ApiDeps } from './deps';
 import { errorHandler, unknownRoute } from './errors';
+import { createMetrics } from './metrics';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApiDocument } from './openapi';
-import { mountRoute } from './route';
+import { mountRoute, type Route } from './route';
 import { allRoutes } from './routes';
+import { assetRoute } from './routes/assets';
+import { etlRunRoute } from './routes/etl-run';
+import { indexRoute, metricsRoute, openApiRoute } from './routes/meta';
 
 export type { ApiDeps } from './deps';
 
 /** The Express app, built apart from listen() so tests drive it with supertest. */
 export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<typeof buildOpenApiDocument> } {
+  const metrics = createMetrics(deps.sql);
+  const routes = [
+    ...allRoutes(deps),
+    assetRoute(deps.sql),
+    etlRunRoute(deps),
+    metricsRoute(metrics.registry),
+    openApiRoute(() => openapi),
+  ] as Route<never, never, never>[];
+  const endpoints = routes.map((r) => ({ method: r.method.toUpperCase(), path: r.path, summary: r.summary }));
+  routes.unshift(indexRoute(deps, () => endpoints) as Route<never, never, never>);
+
   const registry = new OpenAPIRegistry();
   const router = Router();
-  for (const route of allRoutes(deps)) mountRoute(router, registry, route);
+  for (const route of routes) mountRoute(router, registry, route);
+  // Read by the /openapi.json route at request time, once every route is registered.
   const openapi = buildOpenApiDocument(registry, deps.version);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(deps.log));
+  app.use(metrics.observeHttp);
   app.use(express.json({ limit: '64kb' }));
   app.use(router);
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
   app.use(unknownRoute);
   app.use(errorHandler);

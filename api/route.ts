@@ -18,7 +18,8 @@ export interface Route<Q = unknown, P = unknown, B = unknown> {
   body?: ZodType<B>;
   /** Response schemas by status. Error statuses share the Error body. */
   responses: Record<number, { description: string; schema?: ZodType; contentType?: string }>;
-  security?: boolean;
+  /** Runs before the input is parsed (authentication): a caller without access learns nothing from a 400. */
+  guard?(req: Request): void;
   handler(input: { query: Q; params: P; body: B; req: Request; res: Response }): Promise<RouteResult>;
 }
 
@@ -35,7 +36,7 @@ export function mountRoute(router: Router, registry: OpenAPIRegistry, route: Rou
     path: r.path.replace(/:(\w+)/g, '{$1}'),
     summary: r.summary,
     tags: r.tags,
-    ...(r.security ? { security: [{ ApiKey: [] }] } : {}),
+    ...(r.guard ? { security: [{ ApiKey: [] }] } : {}),
     request: {
       ...(r.query ? { query: r.query as never } : {}),
       ...(r.params ? { params: r.params as never } : {}),
@@ -54,6 +55,7 @@ export function mountRoute(router: Router, registry: OpenAPIRegistry, route: Rou
     ),
   });
   router[r.method](r.path, async (req, res) => {
+    r.guard?.(req);
     const result = await r.handler({
       query: r.query ? r.query.parse(req.query) : undefined,
       params: r.params ? r.params.parse(req.params) : undefined,

@@ -20,6 +20,12 @@ const Env = z.object({
   TEMPORAL_UI_PORT: positiveInt(8233, 65535),
   /** A workflow bundle made by `npm run build:workflows` (the Docker image sets it); unset: bundle at start. */
   TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: positiveInt(8080, 65535),
+  /** When set, POST /etl/run requires it in X-API-Key. Secret: never logged, no default. */
+  API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  /** Where links to runs point; default: the dev server's UI on TEMPORAL_UI_PORT. */
+  TEMPORAL_WEB_UI_URL: z.url().optional(),
   /** `npm start -- --demo`: the built-in market simulator stands in for CoinGecko and CoinPaprika. */
   SIMULATOR_PORT: positiveInt(4010, 65535),
   SIMULATOR_COINS: positiveInt(3000, 1_000_000),
@@ -50,6 +56,7 @@ export interface Config {
     workflowBundle: string | undefined;
   };
   simulator: { port: number; coins: number };
+  api: { host: string; port: number; apiKey: string | undefined; webUiUrl: string };
   etl: { batchSize: number; failAfterRecords: number | undefined; failMode: 'once' | 'fatal' };
   log: { level: string; pretty: boolean | undefined };
   binaries: { cacheDir: string; temporalCli: string | undefined; testServer: string | undefined; searchPath: string };
@@ -92,6 +99,12 @@ export function loadConfig(env: EnvInput = process.env, overrides: EnvInput = {}
       workflowBundle: e.TEMPORAL_WORKFLOW_BUNDLE,
     },
     simulator: { port: e.SIMULATOR_PORT, coins: e.SIMULATOR_COINS },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      apiKey: e.API_KEY,
+      webUiUrl: (e.TEMPORAL_WEB_UI_URL ?? `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+    },
     etl: { batchSize: e.ETL_BATCH_SIZE, failAfterRecords: e.ETL_FAIL_AFTER_N_RECORDS, failMode: e.ETL_FAIL_MODE },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
     binaries: {

@@ -2,6 +2,7 @@
  * kasparro-etl command line. `npm run etl -- <command>`:
  *   run <source|all> [--fail-after N] [--mode once|fatal] [--wait]   start runs now (one per source at a time)
  *   worker                                                          run a worker until Ctrl-C
+ *   api                                                             serve the HTTP API until Ctrl-C
  *   migrate                                                         apply sql/ migrations
  *   schedules                                                       create or update the Temporal Schedules
  */
@@ -15,6 +16,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startIngest } from '../temporal/start-run';
 import type { FailureInjection } from '../shared/types';
 import { connectClient, connectDatabase } from './connect';
+import { startApi } from './api';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
 
@@ -51,6 +53,17 @@ async function main(argv: string[]): Promise<void> {
       await sql.end();
       return;
     }
+    case 'api': {
+      const sql = connectDatabase(config);
+      await migrate(sql);
+      const { client, connection } = await connectClient(config);
+      const api = await startApi(config, sql, client, log);
+      await new Promise<void>((resolve) => onShutdownSignal(resolve));
+      await api.close();
+      await connection.close();
+      await sql.end();
+      return;
+    }
     case 'run': {
       const sources = target === 'all' || target === undefined ? SOURCE_NAMES : [target];
       const failure = failureFrom(values['fail-after'] ?? config.etl.failAfterRecords?.toString(), values.mode ?? config.etl.failMode);
@@ -65,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(`usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | migrate | schedules>`);
+      throw new UsageError(`usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | api | migrate | schedules>`);
   }
 }
 
@@ -79,7 +92,10 @@ function failureFrom(afterRecords: string | undefined, mode: string): FailureInj
   return { afterRecords: n, mode };
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof Error && (err instanceof UsageError || err.name === 'ConfigError') ? err.message : err);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error && (err instanceof UsageError || err.name === 'ConfigError') ? err.message : err);
+    process.exit(1);
+  },
+);

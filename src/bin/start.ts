@@ -19,6 +19,7 @@ import { createSources } from '../sources';
 import { applySchedules } from '../temporal/schedules';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startIngest } from '../temporal/start-run';
+import { startApi } from './api';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
 
@@ -94,7 +95,12 @@ async function run(demo: boolean, boot: Config, log: Logger, stops: Stop[]): Pro
     const run = await startIngest(client, { source, trigger: 'cli', taskQueue: config.temporal.taskQueue });
     log.info(run, run.started ? 'first run started' : 'a run is already in flight');
   }
-  log.info({ temporalWebUi: uiUrl ?? `(your Temporal server at ${config.temporal.address})` }, 'kasparro-etl is up; Ctrl-C stops it');
+  const api = await startApi(config, sql, client, log);
+  stops.push(['API', () => api.close()]);
+  log.info(
+    { api: api.url, docs: `${api.url}/docs`, temporalWebUi: uiUrl ?? config.api.webUiUrl },
+    'kasparro-etl is up; Ctrl-C stops it',
+  );
 
   await running;
 }

@@ -102,3 +102,8 @@ describe('GET /data', () => {
     expect(res.body).toMatchObject({ error: 'not_found' });
   });
 });
+
+test('When all the responses above were served, then each matches openapi.json', () => {
+  expect(ctx.responses()).toBeGreaterThan(15);
+  expect(ctx.nonConformant()).toEqual([]);
+});

@@ -5,6 +5,7 @@ import type { ApiDeps } from '../../api/deps';
 import { loadConfig } from '../../src/config';
 import { createSources, type Sources } from '../../src/sources';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { recordResponses } from './conformance';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testLogger } from './logger';
 import { devServerEnvironment } from './temporal';
@@ -18,6 +19,10 @@ export interface ApiContext {
   simulator: Simulator;
   sources: Sources;
   taskQueue: string;
+  /** Every JSON response served so far that does not match openapi.json (test/support/conformance.ts). */
+  nonConformant(): string[];
+  /** How many JSON responses were checked. */
+  responses(): number;
   close(): Promise<void>;
 }
 
@@ -48,9 +53,12 @@ export async function createApiContext(options: { apiKey?: string; coins?: numbe
     apiKey: options.apiKey,
   };
   const { app, openapi } = createApp(deps);
+  const recorder = recordResponses(app);
   return {
-    app,
+    app: recorder.app,
     openapi,
+    nonConformant: () => recorder.check(openapi),
+    responses: () => recorder.count(),
     deps,
     db,
     env,

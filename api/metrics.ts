@@ -1,0 +1,68 @@
+import type { RequestHandler } from 'express';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { recentRunDurations, runTotals } from '../src/db/metrics-queries';
+import type { Sql } from '../src/db/sql';
+
+/**
+ * Prometheus metrics. ETL figures are read from PostgreSQL at scrape time (etl_runs is the record of what
+ * workers did), so they are right whichever process ran the ETL and survive restarts. Each app has its own
+ * registry, so several apps in one process (tests) do not collide.
+ */
+export function createMetrics(sql: Sql): { registry: Registry; observeHttp: RequestHandler } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  new Counter({
+    name: 'kasparro_records_processed_total',
+    help: 'Records processed by ETL runs, by source and outcome',
+    labelNames: ['source', 'outcome'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const t of await runTotals(sql)) {
+        for (const outcome of ['fetched', 'inserted', 'unchanged', 'invalid'] as const) {
+          this.inc({ source: t.source, outcome }, t[outcome]);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'kasparro_runs',
+    help: 'ETL runs by source and status',
+    labelNames: ['source', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const t of await runTotals(sql)) this.set({ source: t.source, status: t.status }, t.runs);
+    },
+  });
+  new Histogram({
+    name: 'kasparro_run_duration_seconds',
+    help: 'Duration of recent finished ETL runs',
+    labelNames: ['source', 'status'],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await recentRunDurations(sql)) this.observe({ source: r.source, status: r.status }, r.seconds);
+    },
+  });
+
+  const http = new Histogram({
+    name: 'kasparro_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const observeHttp: RequestHandler = (req, res, next) => {
+    const end = http.startTimer();
+    res.on('finish', () => {
+      // The route pattern, not the URL: /runs/:run_id stays one series whatever the id.
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+  return { registry, observeHttp };
+}

@@ -1,0 +1,62 @@
+import { getAsset } from '../../src/db/asset-queries';
+import type { Sql } from '../../src/db/sql';
+import { notFound } from '../errors';
+import { latencyMs } from '../middleware/request-context';
+import { defineRoute } from '../route';
+import { Envelope, Quote } from '../schemas';
+import { z } from '../zod';
+
+const AssetParams = z.object({ asset_id: z.string().regex(/^\d{1,18}$/, 'must be a numeric asset id') });
+
+const AssetResponse = Envelope.extend({
+  asset_id: z.string(),
+  symbol: z.string(),
+  name: z.string(),
+  quotes: z.array(Quote),
+  median_price_usd: z.number().nullable(),
+  spread: z
+    .object({ min_usd: z.number(), max_usd: z.number(), abs_usd: z.number(), pct_of_median: z.number() })
+    .nullable()
+    .openapi({ description: 'how far the sources disagree on the price; null with fewer than two sources' }),
+}).openapi('Asset');
+
+export function assetRoute(sql: Sql) {
+  return defineRoute({
+    method: 'get',
+    path: '/assets/:asset_id',
+    summary: 'One canonical asset with the latest quote from every source, their median price and spread',
+    tags: ['data'],
+    params: AssetParams,
+    responses: { 200: { description: 'the asset', schema: AssetResponse }, 400: { description: 'bad id' }, 404: { description: 'unknown asset' } },
+    async handler({ params, req }) {
+      const asset = await getAsset(sql, params.asset_id);
+      if (!asset) throw notFound(`asset ${params.asset_id}`);
+      const prices = asset.quotes.map((q) => q.price_usd).sort((a, b) => a - b);
+      const median = medianOf(prices);
+      const min = prices[0];
+      const max = prices.at(-1);
+      return {
+        status: 200,
+        body: {
+          request_id: String(req.id),
+          api_latency_ms: latencyMs(req),
+          asset_id: asset.asset_id,
+          symbol: asset.symbol,
+          name: asset.name,
+          quotes: asset.quotes,
+          median_price_usd: median,
+          spread:
+            prices.length >= 2 && median && min !== undefined && max !== undefined
+              ? { min_usd: min, max_usd: max, abs_usd: max - min, pct_of_median: ((max - min) / median) * 100 }
+              : null,
+        },
+      };
+    },
+  });
+}
+
+function medianOf(sorted: readonly number[]): number | null {
+  if (sorted.length === 0) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
