@@ -1,4 +1,4 @@
-import { listQuotes, SORT_KEYS, type Direction, type SortKey } from '../../src/db/quote-queries';
+import { countQuotes, listQuotes, SORT_KEYS, type Direction, type QuoteFilter, type SortKey } from '../../src/db/quote-queries';
 import type { Sql } from '../../src/db/sql';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { latencyMs } from '../middleware/request-context';
@@ -35,7 +35,22 @@ export const DataResponse = Envelope.extend({
   data: z.array(Quote),
 }).openapi('DataPage');
 
+/** Counting every match costs more than serving a page; a total up to a second old is good enough. */
+const TOTAL_TTL_MS = 1_000;
+
 export function dataRoute(sql: Sql) {
+  const totals = new Map<string, { value: Promise<number>; at: number }>();
+  const countCached = (filter: QuoteFilter): Promise<number> => {
+    const key = JSON.stringify(filter);
+    const now = Date.now();
+    const hit = totals.get(key);
+    if (hit && now - hit.at < TOTAL_TTL_MS) return hit.value;
+    if (totals.size > 1_000) totals.clear(); // many distinct filters: start over rather than grow
+    const value = countQuotes(sql, filter);
+    totals.set(key, { value, at: now });
+    value.catch(() => totals.delete(key));
+    return value;
+  };
   return defineRoute({
     method: 'get',
     path: '/data',
@@ -45,15 +60,17 @@ export function dataRoute(sql: Sql) {
     responses: { 200: { description: 'a page of quotes', schema: DataResponse }, 400: { description: 'bad parameter' } },
     async handler({ query, req }) {
       const [key, dir] = query.sort.split(/_(?=asc$|desc$)/) as [SortKey, Direction | undefined];
+      const filter: QuoteFilter = {
+        source: query.source,
+        symbol: query.symbol,
+        assetId: query.asset_id,
+        q: query.q,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+      };
+      const total = countCached(filter);
       const page = await listQuotes(sql, {
-        filter: {
-          source: query.source,
-          symbol: query.symbol,
-          assetId: query.asset_id,
-          q: query.q,
-          from: query.from ? new Date(query.from) : undefined,
-          to: query.to ? new Date(query.to) : undefined,
-        },
+        filter,
         sort: key,
         direction: dir ?? NATURAL[key],
         limit: query.limit,
@@ -65,7 +82,7 @@ export function dataRoute(sql: Sql) {
         body: {
           request_id: String(req.id),
           api_latency_ms: latencyMs(req),
-          pagination: { limit: query.limit, offset: query.offset, total: page.total, next_cursor: page.last ? encodeCursor(page.last) : null },
+          pagination: { limit: query.limit, offset: query.offset, total: await total, next_cursor: page.last ? encodeCursor(page.last) : null },
           data: page.rows,
         },
       };

@@ -41,7 +41,6 @@ export interface Keyset {
 
 export interface QuotePage {
   rows: QuoteView[];
-  total: number;
   last: Keyset | null;
 }
 
@@ -49,9 +48,7 @@ export async function listQuotes(
   db: Db,
   args: { filter: QuoteFilter; sort: SortKey; direction: Direction; limit: number; offset: number; after?: Keyset },
 ): Promise<QuotePage> {
-  const { filter } = args;
-  const history = filter.from !== undefined || filter.to !== undefined;
-  const table = history ? db`quotes` : db`latest_quotes`;
+  const { table, where } = scope(db, args.filter);
   // Sort expressions never yield NULL, so keyset comparisons stay total; an unknown market cap sorts as -1.
   const key = {
     market_cap: db`COALESCE(market_cap_usd, -1)`,
@@ -60,14 +57,6 @@ export async function listQuotes(
     observed_at: db`source_updated_at`,
   }[args.sort];
   const desc = args.direction === 'desc';
-  const where = db`
-    WHERE true
-    ${filter.source ? db`AND source = ${filter.source}` : db``}
-    ${filter.symbol ? db`AND upper(symbol) = upper(${filter.symbol})` : db``}
-    ${filter.assetId ? db`AND asset_id = ${filter.assetId}` : db``}
-    ${filter.q ? db`AND (name ILIKE ${contains(filter.q)} OR symbol ILIKE ${contains(filter.q)})` : db``}
-    ${filter.from ? db`AND source_updated_at >= ${filter.from}` : db``}
-    ${filter.to ? db`AND source_updated_at <= ${filter.to}` : db``}`;
   const after = args.after
     ? desc
       ? db`AND (${key}, source, source_asset_id, source_updated_at) < (${args.after.value}, ${args.after.source}, ${args.after.sourceAssetId}, ${args.after.observedAt}::timestamptz)`
@@ -77,23 +66,42 @@ export async function listQuotes(
     ? db`ORDER BY ${key} DESC, source DESC, source_asset_id DESC, source_updated_at DESC`
     : db`ORDER BY ${key} ASC, source ASC, source_asset_id ASC, source_updated_at ASC`;
 
-  const [rows, [count]] = await Promise.all([
-    db<(QuoteView & { sort_value: string | number })[]>`
+  const rows = await db<(QuoteView & { sort_value: string | number })[]>`
       SELECT asset_id::text, symbol, name, source, source_asset_id, price_usd::float8 AS price_usd,
              market_cap_usd::float8 AS market_cap_usd, volume_24h_usd::float8 AS volume_24h_usd,
              percent_change_24h::float8 AS percent_change_24h, rank, source_updated_at AS observed_at, ingested_at,
              (${key})::text AS sort_value
         FROM ${table} ${where} ${after}
         ${order}
-       LIMIT ${args.limit} OFFSET ${args.after ? 0 : args.offset}`,
-    db<{ total: number }[]>`SELECT count(*)::int AS total FROM ${table} ${where}`,
-  ]);
+       LIMIT ${args.limit} OFFSET ${args.after ? 0 : args.offset}`;
   const lastRow = rows.at(-1);
   const last =
     lastRow && rows.length === args.limit
       ? { value: lastRow.sort_value, source: lastRow.source, sourceAssetId: lastRow.source_asset_id, observedAt: lastRow.observed_at.toISOString() }
       : null;
-  return { rows: rows.map(({ sort_value: _, ...row }) => row), total: count?.total ?? 0, last };
+  return { rows: rows.map(({ sort_value: _, ...row }) => row), last };
+}
+
+/** How many quotes match the filter (latest per listing, or history with a time range). */
+export async function countQuotes(db: Db, filter: QuoteFilter): Promise<number> {
+  const { table, where } = scope(db, filter);
+  const [row] = await db<{ total: number }[]>`SELECT count(*)::int AS total FROM ${table} ${where}`;
+  return row?.total ?? 0;
+}
+
+function scope(db: Db, filter: QuoteFilter) {
+  const history = filter.from !== undefined || filter.to !== undefined;
+  return {
+    table: history ? db`quotes` : db`latest_quotes`,
+    where: db`
+      WHERE true
+      ${filter.source ? db`AND source = ${filter.source}` : db``}
+      ${filter.symbol ? db`AND upper(symbol) = upper(${filter.symbol})` : db``}
+      ${filter.assetId ? db`AND asset_id = ${filter.assetId}` : db``}
+      ${filter.q ? db`AND (name ILIKE ${contains(filter.q)} OR symbol ILIKE ${contains(filter.q)})` : db``}
+      ${filter.from ? db`AND source_updated_at >= ${filter.from}` : db``}
+      ${filter.to ? db`AND source_updated_at <= ${filter.to}` : db``}`,
+  };
 }
 
 /** An ILIKE pattern matching `text` literally anywhere. */

@@ -1,0 +1,45 @@
+/**
+ * The API under benchmark, in a process of its own so the load generator does not share its event loop, plus
+ * a no-database Express route serving the same bytes as /data?limit=100, for comparison. Prints one JSON line
+ * with both ports when ready. Configured through the environment like the real API (DATABASE_URL).
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import express from 'express';
+import { createApp } from '../api/app';
+import { loadConfig } from '../src/config';
+import { createSql } from '../src/db/sql';
+import { createLogger } from '../src/logger';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
+  const sql = createSql(config.databaseUrl, { max: 10 });
+  // /data and /stats never reach Temporal; a lazy connection keeps the app's dependencies real without one.
+  const client = new Client({ connection: Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' }) });
+  const { app } = createApp({
+    sql,
+    log: createLogger({ level: config.log.level, pretty: false }),
+    version: 'bench',
+    temporal: { client, namespace: 'default', taskQueue: 'bench', webUiUrl: config.api.webUiUrl },
+  });
+  const api = app.listen(0, '127.0.0.1');
+  await once(api, 'listening');
+  const apiPort = (api.address() as AddressInfo).port;
+
+  const bytes = Buffer.from(await (await fetch(`http://127.0.0.1:${apiPort}/data?limit=100`)).arrayBuffer());
+  const baseline = express();
+  baseline.disable('x-powered-by');
+  baseline.get('/data', (_req, res) => {
+    res.type('application/json').send(bytes);
+  });
+  const base = baseline.listen(0, '127.0.0.1');
+  await once(base, 'listening');
+  process.stderr.write(`${JSON.stringify({ apiPort, baselinePort: (base.address() as AddressInfo).port, bytes: bytes.length })}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
