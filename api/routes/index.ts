@@ -1,8 +1,19 @@
 import type { ApiDeps } from '../deps';
 import type { Route } from '../route';
+import { compareRunsRoute } from './compare-runs';
 import { dataRoute } from './data';
+import { healthRoute } from './health';
+import { runRoute, runsRoute } from './runs';
+import { statsRoute } from './stats';
 
 /** Every endpoint, in the order the OpenAPI document lists them. */
 export function allRoutes(deps: ApiDeps): Route<never, never, never>[] {
-  return [dataRoute(deps.sql)] as Route<never, never, never>[];
+  return [
+    dataRoute(deps.sql),
+    statsRoute(deps.sql),
+    runsRoute(deps.sql),
+    runRoute(deps),
+    compareRunsRoute(deps.sql),
+    healthRoute(deps),
+  ] as Route<never, never, never>[];
 }
