@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import postgres from 'postgres';
+import type { Config } from '../src/config';
+import { migrate } from '../src/db/migrate';
+import { createSql, type Sql } from '../src/db/sql';
+import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
+import { findTemporalCli, freePort } from '../src/infra/temporal-binaries';
+import type { Logger } from '../src/logger';
+import { SOURCE_KEY } from '../src/shared/search-attributes';
+import { WORKFLOWS_PATH } from '../src/temporal/worker';
+
+export interface PostgresServer {
+  /** A fresh, migrated database of its own; drop() removes it (a 1M-row case leaves gigabytes behind). */
+  createDatabase(name: string): Promise<{ sql: Sql; drop(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL's server if set, else a throw-away embedded PostgreSQL in a temp dir. */
+export async function startPostgres(config: Config, log: Logger): Promise<PostgresServer & { embedded: boolean }> {
+  let adminUrl = config.databaseUrl;
+  let stop = async (): Promise<void> => {};
+  if (!adminUrl) {
+    const dir = await mkdtemp(join(tmpdir(), 'kasparro-bench-pg-'));
+    const pg = await startEmbeddedPostgres({ dir, port: await freePort(), database: 'postgres', log });
+    adminUrl = pg.adminUrl;
+    stop = async () => {
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const serverUrl = adminUrl;
+  return {
+    embedded: !config.databaseUrl,
+    async createDatabase(name) {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.unsafe(`CREATE DATABASE ${name}`);
+      const url = new URL(serverUrl);
+      url.pathname = `/${name}`;
+      const sql = createSql(url.toString(), { max: 5 });
+      await migrate(sql);
+      return {
+        sql,
+        async drop() {
+          await sql.end();
+          await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        },
+      };
+    },
+    async stop() {
+      await admin.end();
+      await stop();
+    },
+  };
+}
+
+/** A Temporal dev server (the CLI, provisioned as for `npm test`) and the workflows bundled once. */
+export async function startTemporal(
+  config: Config,
+  log: Logger,
+): Promise<{ env: TestWorkflowEnvironment; bundle: WorkflowBundleWithSourceMap }> {
+  // The worker's own warnings would drown the report.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+  const cli = await findTemporalCli(config, log);
+  if (!cli) throw new Error('Temporal CLI missing: install Go, or set TEMPORAL_CLI_PATH');
+  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+  const [env, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: cli }, searchAttributes: [SOURCE_KEY] },
+    }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }),
+  ]);
+  return { env, bundle };
+}
+
+export interface SimulatorProcess {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The market simulator in a process of its own (src/simulator/main.ts), as a real upstream would be: building
+ * and serialising 100k coins then never runs on the worker's event loop. It still shares the machine's cores.
+ */
+export async function startSimulatorProcess(options: { coins: number; seed: number }): Promise<SimulatorProcess> {
+  const main = resolve(__dirname, '..', 'src', 'simulator', 'main.ts');
+  const child = spawn(
+    process.execPath,
+    [require.resolve('tsx/cli'), main, '--coins', String(options.coins), '--seed', String(options.seed), '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await firstLine(child);
+  // The market ranks every coin once per tick, on the first request: done here, it stays off the pipeline's clock.
+  await fetch(`${url}/__sim/health`).then((res) => res.arrayBuffer());
+  return {
+    url,
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  if (!child.stdout) throw new Error('simulator has no stdout');
+  const lines = createInterface({ input: child.stdout });
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`simulator exited (code ${String(code)}) before printing its URL`);
+  });
+  const line = once(lines, 'line').then(([text]) => String(text).trim());
+  try {
+    return await Promise.race([line, exited]);
+  } finally {
+    lines.close();
+    child.stdout.resume(); // nothing else is read from it; a full pipe must never block the child
+    exited.catch(() => {});
+  }
+}
