@@ -1,0 +1,161 @@
+import { temporal as proto } from '@temporalio/proto';
+import { lastRunPerSource, RUN_STATUSES, type LastRun } from '../../src/db/run-queries';
+import { ping } from '../../src/db/stats-queries';
+import { SOURCE_NAMES } from '../../src/sources';
+import type { ApiDeps } from '../deps';
+import { latencyMs } from '../middleware/request-context';
+import { defineRoute } from '../route';
+import { Envelope } from '../schemas';
+import { timestamp } from '../schemas-runs';
+import { z } from '../zod';
+
+/** Each dependency gets this long to answer: a dead one makes /health say so, never hang. */
+const CHECK_TIMEOUT_MS = 2_000;
+/** A poller counts as a live worker when it polled this recently (an idle worker re-polls about once a minute). */
+const POLLER_FRESH_MS = 2 * 60_000;
+
+const Check = z.object({
+  status: z.enum(['ok', 'fail']),
+  latency_ms: z.number(),
+  detail: z.string(),
+});
+type Check = z.infer<typeof Check>;
+
+export const HealthResponse = Envelope.extend({
+  status: z.enum(['ok', 'fail']),
+  message: z.string().openapi({ example: 'unhealthy: database, worker' }),
+  failed: z.array(z.enum(['database', 'temporal', 'worker'])),
+  checks: z.object({
+    database: Check,
+    temporal: Check,
+    worker: Check.extend({ pollers: z.number().int().nullable() }).openapi({
+      description: 'workers polling the workflow task queue',
+    }),
+  }),
+  last_runs: z
+    .array(
+      z.object({
+        source: z.string(),
+        run_id: z.string().nullable(),
+        status: z.enum(RUN_STATUSES).nullable(),
+        started_at: timestamp.nullable(),
+        finished_at: timestamp.nullable(),
+        age_seconds: z.number().nullable().openapi({ description: 'since the run started' }),
+      }),
+    )
+    .nullable()
+    .openapi({ description: 'the newest run of each source; null when the database cannot say' }),
+}).openapi('Health');
+
+export function healthRoute(deps: ApiDeps) {
+  return defineRoute({
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness of PostgreSQL, Temporal and the workers, and the last run of each source',
+    tags: ['operations'],
+    responses: {
+      200: { description: 'every check passed', schema: HealthResponse },
+      503: { description: 'a check failed: the body names it', schema: HealthResponse },
+    },
+    async handler({ req }) {
+      const { client, namespace, taskQueue } = deps.temporal;
+      const [database, frontend, pollers, lastRuns] = await Promise.all([
+        within(() => ping(deps.sql)),
+        within(() => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.describeNamespace({ namespace }))),
+        within(() => livePollers(deps)),
+        within(() => lastRunPerSource(deps.sql)),
+      ]);
+      const checks = {
+        database: check(database, () => ({ ok: true, detail: 'SELECT 1 answered' })),
+        temporal: check(frontend, () => ({ ok: true, detail: `namespace ${namespace} answered` })),
+        worker: {
+          ...check(pollers, (n) =>
+            n > 0
+              ? { ok: true, detail: `${n} poller(s) on task queue ${taskQueue}` }
+              : { ok: false, detail: `no worker is polling task queue ${taskQueue}` },
+          ),
+          pollers: pollers.ok ? pollers.value : null,
+        },
+      };
+      const failed = (['database', 'temporal', 'worker'] as const).filter((name) => checks[name].status === 'fail');
+      return {
+        status: failed.length === 0 ? 200 : 503,
+        body: {
+          request_id: String(req.id),
+          api_latency_ms: latencyMs(req),
+          status: failed.length === 0 ? 'ok' : 'fail',
+          message: failed.length === 0 ? 'healthy' : `unhealthy: ${failed.join(', ')}`,
+          failed,
+          checks,
+          last_runs: lastRuns.ok ? SOURCE_NAMES.map((source) => lastRunOf(source, lastRuns.value.find((r) => r.source === source))) : null,
+        },
+      };
+    },
+  });
+}
+
+/** Workers that polled the workflow task queue recently. */
+async function livePollers({ temporal }: ApiDeps): Promise<number> {
+  const client = temporal.client;
+  const { pollers } = await client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+    client.workflowService.describeTaskQueue({
+      namespace: temporal.namespace,
+      taskQueue: { name: temporal.taskQueue },
+      taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    }),
+  );
+  // The server lists a poller for minutes after its worker is gone: only recent polls count.
+  return pollers.filter((p) => Date.now() - millis(p.lastAccessTime) < POLLER_FRESH_MS).length;
+}
+
+type Outcome<T> = { ok: true; value: T; latencyMs: number } | { ok: false; detail: string; latencyMs: number };
+
+/** Runs `work` within CHECK_TIMEOUT_MS; an error or no answer in time is an outcome, not an exception. */
+async function within<T>(work: () => Promise<T>): Promise<Outcome<T>> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const value = await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, value, latencyMs: elapsed() };
+  } catch (err) {
+    return { ok: false, detail: failure(err), latencyMs: elapsed() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function check<T>(outcome: Outcome<T>, judge: (value: T) => { ok: boolean; detail: string }): Check {
+  if (!outcome.ok) return { status: 'fail', latency_ms: outcome.latencyMs, detail: outcome.detail };
+  const { ok, detail } = judge(outcome.value);
+  return { status: ok ? 'ok' : 'fail', latency_ms: outcome.latencyMs, detail };
+}
+
+/** What went wrong, without addresses: a socket error's code, otherwise the first line of the message. */
+function failure(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return `unreachable (${code})`;
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
+}
+
+function millis(ts: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined): number {
+  if (!ts || ts.seconds === null || ts.seconds === undefined) return 0;
+  return Number(ts.seconds.toString()) * 1000 + (ts.nanos ?? 0) / 1e6;
+}
+
+function lastRunOf(source: string, run: LastRun | undefined) {
+  return {
+    source,
+    run_id: run?.run_id ?? null,
+    status: run?.status ?? null,
+    started_at: run?.started_at ?? null,
+    finished_at: run?.finished_at ?? null,
+    age_seconds: run ? Math.round(run.age_seconds * 10) / 10 : null,
+  };
+}

@@ -1,0 +1,133 @@
+import type { Client } from '@temporalio/client';
+import { getRunView, listRuns, RUN_STATUSES, type RunView } from '../../src/db/run-queries';
+import type { Sql } from '../../src/db/sql';
+import { PROGRESS_QUERY } from '../../src/shared/names';
+import type { Progress as WorkflowProgress } from '../../src/shared/types';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import { latencyMs } from '../middleware/request-context';
+import { defineRoute } from '../route';
+import { Envelope, sourceParam } from '../schemas';
+import { Outlier, Run, RunCounts, runIdParam } from '../schemas-runs';
+import { z } from '../zod';
+
+/** How long GET /runs/:run_id waits for the workflow to answer its progress query. */
+const PROGRESS_TIMEOUT_MS = 2_000;
+
+export const RunsQuery = z.object({
+  source: sourceParam.optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const RunsResponse = Envelope.extend({
+  pagination: z.object({ limit: z.number().int(), offset: z.number().int(), total: z.number().int() }),
+  data: z.array(Run.extend({ outlier: Outlier })),
+}).openapi('RunPage');
+
+export const RunParams = z.object({ run_id: runIdParam });
+
+export const RunProgress = z
+  .object({
+    phase: z.enum(['starting', 'fetching', 'loading', 'finishing', 'done', 'failed']),
+    batches: z.number().int(),
+    counts: RunCounts,
+    cursor: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi('RunProgress', { description: "the running workflow's own answer to its progress query" });
+export type RunProgress = z.infer<typeof RunProgress>;
+
+export const RunResponse = Envelope.extend(Run.shape)
+  .extend({
+    web_ui_url: z.string().openapi({ description: 'the run in the Temporal Web UI' }),
+    progress: RunProgress.nullable().openapi({ description: 'live progress while running; null otherwise' }),
+    progress_note: z.string().nullable().openapi({ description: 'why progress is null although the run is running' }),
+  })
+  .openapi('RunDetail');
+
+export function runsRoute(sql: Sql) {
+  return defineRoute({
+    method: 'get',
+    path: '/runs',
+    summary: 'ETL run history, newest first, each run flagged when it is an outlier for its source',
+    tags: ['runs'],
+    query: RunsQuery,
+    responses: { 200: { description: 'a page of runs', schema: RunsResponse }, 400: { description: 'bad parameter' } },
+    async handler({ query, req }) {
+      const page = await listRuns(sql, query);
+      return {
+        status: 200,
+        body: {
+          request_id: String(req.id),
+          api_latency_ms: latencyMs(req),
+          pagination: { limit: query.limit, offset: query.offset, total: page.total },
+          data: page.rows,
+        },
+      };
+    },
+  });
+}
+
+export function runRoute(deps: ApiDeps) {
+  return defineRoute({
+    method: 'get',
+    path: '/runs/:run_id',
+    summary: 'One ETL run, with live progress while it runs and its link in the Temporal Web UI',
+    tags: ['runs'],
+    params: RunParams,
+    responses: {
+      200: { description: 'the run', schema: RunResponse },
+      400: { description: 'malformed run id' },
+      404: { description: 'no such run' },
+    },
+    async handler({ params, req }) {
+      const run = await getRunView(deps.sql, params.run_id);
+      if (!run) throw notFound(`run ${params.run_id}`);
+      const { namespace, webUiUrl } = deps.temporal;
+      const live = run.status === 'running' ? await queryProgress(deps.temporal.client, run) : { progress: null, note: null };
+      return {
+        status: 200,
+        body: {
+          request_id: String(req.id),
+          api_latency_ms: latencyMs(req),
+          ...run,
+          web_ui_url: `${webUiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(run.workflow_id)}/${run.temporal_run_id}/history`,
+          progress: live.progress,
+          progress_note: live.note,
+        },
+      };
+    },
+  });
+}
+
+type LiveProgress = { progress: RunProgress | null; note: string | null };
+
+/**
+ * Asks the workflow itself. The query goes to the workflow id's current execution, which a continue-as-new may
+ * have moved past the run id stored at the start; the answer names its chain's first run id, so an answer from
+ * another run of the same source is recognised and not shown. No answer within the timeout → null and a note.
+ */
+async function queryProgress(client: Client, run: RunView): Promise<LiveProgress> {
+  const deadline = Date.now() + PROGRESS_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const answer = await Promise.race([
+      client.withDeadline(deadline, () => client.workflow.getHandle(run.workflow_id).query<WorkflowProgress>(PROGRESS_QUERY)),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${PROGRESS_TIMEOUT_MS} ms`)), PROGRESS_TIMEOUT_MS);
+      }),
+    ]);
+    if (answer.runId !== run.run_id) return { progress: null, note: `the workflow ${run.workflow_id} is now running another run (${answer.runId})` };
+    return { progress: { phase: answer.phase, batches: answer.batches, counts: answer.counts, cursor: answer.cursor }, note: null };
+  } catch (err) {
+    return { progress: null, note: `progress unavailable: Temporal did not answer the progress query (${reason(err)})` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function reason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
+}

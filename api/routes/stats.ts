@@ -1,0 +1,47 @@
+import type { Sql } from '../../src/db/sql';
+import { pipelineStats } from '../../src/db/stats-queries';
+import { SOURCE_NAMES } from '../../src/sources';
+import { latencyMs } from '../middleware/request-context';
+import { defineRoute } from '../route';
+import { Envelope } from '../schemas';
+import { Run, timestamp } from '../schemas-runs';
+import { z } from '../zod';
+
+const count = z.number().int();
+
+export const PipelineStats = z
+  .object({
+    runs: z.object({ total: count, succeeded: count, failed: count, cancelled: count, running: count }),
+    records_processed: count.openapi({ description: 'records fetched, summed over every run' }),
+    last_success_at: timestamp.nullable(),
+    last_failure_at: timestamp.nullable(),
+    duration_seconds: z
+      .object({ average: z.number().nullable(), p95: z.number().nullable() })
+      .openapi({ description: 'over finished runs' }),
+    last_run: Run.nullable(),
+    rows: z.object({
+      raw: count.openapi({ description: 'raw_payloads rows' }),
+      normalized: count.openapi({ description: 'quotes rows' }),
+      quarantined: count,
+    }),
+  })
+  .openapi('PipelineStats');
+
+export const StatsResponse = Envelope.extend({
+  overall: PipelineStats,
+  sources: z.array(PipelineStats.extend({ source: z.string() })),
+}).openapi('Stats');
+
+export function statsRoute(sql: Sql) {
+  return defineRoute({
+    method: 'get',
+    path: '/stats',
+    summary: 'ETL statistics per source and overall: runs, records, durations, last run, table sizes',
+    tags: ['runs'],
+    responses: { 200: { description: 'statistics', schema: StatsResponse } },
+    async handler({ req }) {
+      const stats = await pipelineStats(sql, SOURCE_NAMES);
+      return { status: 200, body: { request_id: String(req.id), api_latency_ms: latencyMs(req), ...stats } };
+    },
+  });
+}

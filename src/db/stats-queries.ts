@@ -1,0 +1,122 @@
+import { lastRunPerSource, type RunView } from './run-queries';
+import type { Db } from './sql';
+
+/** Operational read side for the API: pipeline statistics per source and overall, and a database ping. */
+
+export interface PipelineStats {
+  runs: { total: number; succeeded: number; failed: number; cancelled: number; running: number };
+  /** Sum of records fetched over every run. */
+  records_processed: number;
+  last_success_at: Date | null;
+  /** When the last failed run failed (its start if it never recorded a finish). */
+  last_failure_at: Date | null;
+  /** Over finished runs (succeeded, failed or cancelled). */
+  duration_seconds: { average: number | null; p95: number | null };
+  last_run: RunView | null;
+  rows: { raw: number; normalized: number; quarantined: number };
+}
+
+export interface StatsReport {
+  overall: PipelineStats;
+  sources: (PipelineStats & { source: string })[];
+}
+
+interface AggregateRow {
+  /** null on the overall row. */
+  source: string | null;
+  total: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  running: number;
+  records_processed: number;
+  last_success_at: Date | null;
+  last_failure_at: Date | null;
+  average_duration: number | null;
+  p95_duration: number | null;
+  raw: number;
+  normalized: number;
+  quarantined: number;
+}
+
+/**
+ * Every figure in one statement, each table grouped once per source plus a grand total (GROUPING SETS), and the
+ * newest run of each source in a second. `sources` (the registry's names) are listed even before their first run.
+ */
+export async function pipelineStats(db: Db, sources: readonly string[]): Promise<StatsReport> {
+  const [aggregates, lastRuns] = await Promise.all([
+    db<AggregateRow[]>`
+      WITH runs AS (
+        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source,
+               count(*)::int AS total,
+               count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+               count(*) FILTER (WHERE status = 'failed')::int AS failed,
+               count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
+               count(*) FILTER (WHERE status = 'running')::int AS running,
+               coalesce(sum(fetched), 0)::float8 AS records_processed,
+               max(finished_at) FILTER (WHERE status = 'succeeded') AS last_success_at,
+               max(coalesce(finished_at, started_at)) FILTER (WHERE status = 'failed') AS last_failure_at,
+               avg(extract(epoch FROM finished_at - started_at))::float8 AS average_duration,
+               (percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)))::float8 AS p95_duration
+          FROM etl_runs
+         GROUP BY GROUPING SETS ((source), ())
+      ), raw AS (
+        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source, count(*)::float8 AS n
+          FROM raw_payloads GROUP BY GROUPING SETS ((source), ())
+      ), normalized AS (
+        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source, count(*)::float8 AS n
+          FROM quotes GROUP BY GROUPING SETS ((source), ())
+      ), quarantined AS (
+        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source, count(*)::float8 AS n
+          FROM quarantine GROUP BY GROUPING SETS ((source), ())
+      ), keys AS (
+        SELECT unnest(${sources as string[]}::text[]) AS source
+        UNION SELECT source FROM runs
+        UNION SELECT source FROM raw
+        UNION SELECT source FROM normalized
+        UNION SELECT source FROM quarantined
+      )
+      SELECT k.source,
+             coalesce(r.total, 0) AS total, coalesce(r.succeeded, 0) AS succeeded, coalesce(r.failed, 0) AS failed,
+             coalesce(r.cancelled, 0) AS cancelled, coalesce(r.running, 0) AS running,
+             coalesce(r.records_processed, 0) AS records_processed, r.last_success_at, r.last_failure_at,
+             r.average_duration, r.p95_duration,
+             coalesce(raw.n, 0) AS raw, coalesce(normalized.n, 0) AS normalized, coalesce(quarantined.n, 0) AS quarantined
+        FROM keys k
+        LEFT JOIN runs r ON r.source IS NOT DISTINCT FROM k.source
+        LEFT JOIN raw ON raw.source IS NOT DISTINCT FROM k.source
+        LEFT JOIN normalized ON normalized.source IS NOT DISTINCT FROM k.source
+        LEFT JOIN quarantined ON quarantined.source IS NOT DISTINCT FROM k.source
+       ORDER BY k.source NULLS FIRST`,
+    lastRunPerSource(db),
+  ]);
+
+  const lastRunOf = new Map(lastRuns.map(({ age_seconds: _, ...run }) => [run.source, run]));
+  const newest = [...lastRunOf.values()].reduce<RunView | null>(
+    (a, b) => (a === null || b.started_at > a.started_at ? b : a),
+    null,
+  );
+  const toStats = (row: AggregateRow, lastRun: RunView | null): PipelineStats => ({
+    runs: { total: row.total, succeeded: row.succeeded, failed: row.failed, cancelled: row.cancelled, running: row.running },
+    records_processed: row.records_processed,
+    last_success_at: row.last_success_at,
+    last_failure_at: row.last_failure_at,
+    duration_seconds: { average: row.average_duration, p95: row.p95_duration },
+    last_run: lastRun,
+    rows: { raw: row.raw, normalized: row.normalized, quarantined: row.quarantined },
+  });
+
+  const overallRow = aggregates.find((row) => row.source === null);
+  if (!overallRow) throw new Error('pipelineStats: the overall row is missing');
+  return {
+    overall: toStats(overallRow, newest),
+    sources: aggregates.flatMap((row) =>
+      row.source === null ? [] : [{ source: row.source, ...toStats(row, lastRunOf.get(row.source) ?? null) }],
+    ),
+  };
+}
+
+/** Round trip to the database, for /health. */
+export async function ping(db: Db): Promise<void> {
+  await db`SELECT 1`;
+}

@@ -1,0 +1,159 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import request from 'supertest';
+import { createActivities } from '../../activities';
+import { createApp } from '../../api/app';
+import type { ApiDeps } from '../../api/deps';
+import { createSql } from '../../src/db/sql';
+import { freePort } from '../../src/infra/temporal-binaries';
+import { SOURCE_NAMES } from '../../src/sources';
+import { createApiContext, type ApiContext } from '../support/api';
+import { ingest } from '../support/ingest';
+import { testLogger } from '../support/logger';
+import { bundleWorkflows } from '../support/temporal';
+
+let ctx: ApiContext;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [ctx, bundle] = await Promise.all([createApiContext(), bundleWorkflows()]);
+  await ingest(ctx.db.sql, ctx.sources, 'coingecko');
+  await ingest(ctx.db.sql, ctx.sources, 'coingecko');
+  await ingest(ctx.db.sql, ctx.sources, 'coinpaprika');
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+/** The API of the test context with some of its dependencies swapped. */
+function appWith(overrides: { sql?: ApiDeps['sql']; temporal?: Partial<ApiDeps['temporal']> }) {
+  return createApp({ ...ctx.deps, ...overrides, temporal: { ...ctx.deps.temporal, ...overrides.temporal } }).app;
+}
+
+/** A task queue no worker has ever polled. */
+const idleQueue = () => `never-polled-${process.pid}-${Date.now()}`;
+
+async function healthOf(app: Parameters<typeof request>[0]) {
+  const started = performance.now();
+  const res = await request(app).get('/health');
+  return { res, ms: performance.now() - started };
+}
+
+describe('GET /health', () => {
+  test('When a worker polls the task queue, then /health is 200 and every check is ok', async () => {
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection,
+      namespace: ctx.deps.temporal.namespace,
+      taskQueue: ctx.deps.temporal.taskQueue,
+      workflowBundle: bundle,
+      activities: createActivities({ sql: ctx.db.sql, sources: ctx.sources, log: testLogger, batchSize: 500 }),
+    });
+    const res = await worker.runUntil(async () => {
+      // The server registers the worker's first poll a moment after the worker starts.
+      for (let attempt = 0; ; attempt++) {
+        const r = await request(ctx.app).get('/health');
+        if (r.status === 200 || attempt >= 40) return r;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', message: 'healthy', failed: [] });
+    expect(res.body.checks.database.status).toBe('ok');
+    expect(res.body.checks.temporal.status).toBe('ok');
+    expect(res.body.checks.worker).toMatchObject({ status: 'ok' });
+    expect(res.body.checks.worker.pollers).toBeGreaterThanOrEqual(1);
+    expect(res.body.checks.database.latency_ms).toBeGreaterThanOrEqual(0);
+    expect(res.body.request_id).toBe(res.headers['x-request-id']);
+    expect(typeof res.body.api_latency_ms).toBe('number');
+  });
+
+  test('When no worker polls the task queue, then /health is 503 naming the worker, with PostgreSQL and Temporal ok', async () => {
+    const queue = idleQueue();
+    const res = await request(appWith({ temporal: { taskQueue: queue } })).get('/health').expect(503);
+    expect(res.body).toMatchObject({ status: 'fail', message: 'unhealthy: worker', failed: ['worker'] });
+    expect(res.body.checks.worker).toMatchObject({ status: 'fail', pollers: 0, detail: `no worker is polling task queue ${queue}` });
+    expect(res.body.checks.database.status).toBe('ok');
+    expect(res.body.checks.temporal.status).toBe('ok');
+  });
+
+  test('When sources have run, then /health lists the newest run of each source with its status and age', async () => {
+    const res = await request(ctx.app).get('/health');
+    const newest = await ctx.db.sql<{ source: string; run_id: string; status: string; age: number }[]>`
+      SELECT DISTINCT ON (source) source, run_id, status, extract(epoch FROM now() - started_at)::float8 AS age
+        FROM etl_runs ORDER BY source, started_at DESC`;
+    expect(newest.map((r) => r.source)).toEqual(['coingecko', 'coinpaprika']);
+    expect(res.body.last_runs.map((r: { source: string }) => r.source)).toEqual([...SOURCE_NAMES]);
+    for (const run of newest) {
+      const listed = res.body.last_runs.find((r: { source: string }) => r.source === run.source);
+      expect(listed).toMatchObject({ run_id: run.run_id, status: run.status });
+      expect(listed.age_seconds).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(listed.age_seconds - run.age)).toBeLessThan(5);
+    }
+    const csv = res.body.last_runs.find((r: { source: string }) => r.source === 'csv');
+    expect(csv).toEqual({ source: 'csv', run_id: null, status: null, started_at: null, finished_at: null, age_seconds: null });
+  });
+
+  test('When PostgreSQL refuses connections (a closed port), then /health is 503 naming the database', async () => {
+    const unreachable = createSql(`postgres://kasparro:unused@127.0.0.1:${await freePort()}/kasparro`, { max: 1 });
+    try {
+      const { res } = await healthOf(appWith({ sql: unreachable }));
+      expect(res.status).toBe(503);
+      expect(res.body.failed).toContain('database');
+      expect(res.body.message).toContain('database');
+      expect(res.body.checks.database).toMatchObject({ status: 'fail', detail: 'unreachable (ECONNREFUSED)' });
+      expect(res.body.last_runs).toBeNull();
+      expect(res.body.checks.temporal.status).toBe('ok');
+    } finally {
+      await unreachable.end({ timeout: 0 });
+    }
+  });
+
+  test('When PostgreSQL accepts connections but never answers, then /health is 503 within the 2 s bound, not a hang', async () => {
+    const sockets: Socket[] = [];
+    const blackHole: Server = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const port = (blackHole.address() as { port: number }).port;
+    const silent = createSql(`postgres://kasparro:unused@127.0.0.1:${port}/kasparro`, { max: 1 });
+    try {
+      const { res, ms } = await healthOf(appWith({ sql: silent }));
+      expect(res.status).toBe(503);
+      expect(res.body.failed).toContain('database');
+      expect(res.body.checks.database).toMatchObject({ status: 'fail', detail: 'no answer within 2000 ms' });
+      expect(res.body.checks.database.latency_ms).toBeGreaterThanOrEqual(1900);
+      expect(ms).toBeLessThan(4000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([silent.end({ timeout: 0 }), new Promise((resolve) => blackHole.close(resolve))]);
+    }
+  });
+
+  test('When the database pool has been shut down, then /health is 503 naming the database', async () => {
+    const closed = createSql(ctx.db.url, { max: 1 });
+    await closed`SELECT 1`;
+    await closed.end();
+    const res = await request(appWith({ sql: closed })).get('/health').expect(503);
+    expect(res.body.failed).toContain('database');
+    expect(res.body.checks.database).toMatchObject({ status: 'fail', detail: 'unreachable (CONNECTION_ENDED)' });
+  });
+
+  test('When the Temporal frontend is unreachable, then /health is 503 naming Temporal and the worker check', async () => {
+    // Two attempts instead of ten: the client's retry timers then end with the request, before the connection closes.
+    const connection = Connection.lazy({
+      address: `127.0.0.1:${await freePort()}`,
+      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
+    });
+    const client = new Client({ connection, namespace: ctx.deps.temporal.namespace });
+    try {
+      const { res, ms } = await healthOf(appWith({ temporal: { client } }));
+      expect(res.status).toBe(503);
+      expect(res.body.failed).toEqual(['temporal', 'worker']);
+      expect(res.body.checks.temporal.status).toBe('fail');
+      expect(res.body.checks.worker).toMatchObject({ status: 'fail', pollers: null });
+      expect(res.body.checks.database.status).toBe('ok');
+      expect(ms).toBeLessThan(4000);
+    } finally {
+      await connection.close();
+    }
+  });
+});
