@@ -18,17 +18,19 @@ export async function resolveAssets(db: Db, source: string, listings: readonly L
   if (pending.length === 0) return resolved;
 
   const overrides = await overridesFor(db, source, pending.map((l) => l.sourceAssetId));
-  const candidates = await candidatesFor(db, pending.map((l) => symbolKey(l.symbol)));
+  // Candidates grouped by symbol key: each listing weighs only its own symbol's, never the whole set.
+  const bySymbol = await candidatesFor(db, pending.map((l) => symbolKey(l.symbol)));
   const mappings: MappingRow[] = [];
   const fresh: Listing[] = [];
   for (const listing of pending) {
     const override = overrides.get(listing.sourceAssetId);
-    const decision = override ? undefined : decide(listing, [...candidates.values()]);
+    const candidates = bySymbol.get(symbolKey(listing.symbol)) ?? [];
+    const decision = override ? undefined : decide(listing, candidates);
     if (override || decision?.kind === 'matched') {
       const assetId = override ?? (decision as { assetId: string }).assetId;
       mappings.push({ listing, assetId, method: override ? 'override' : 'matched', confidence: decision?.confidence ?? 1 });
       // The asset now has this source's listing: no other id of this source may match it in this batch.
-      candidates.get(assetId)?.listings.push(listing);
+      candidates.find((c) => c.assetId === assetId)?.listings.push(listing);
     } else {
       fresh.push(listing);
       mappings.push({ listing, assetId: '', method: 'new', confidence: 1, review: decision?.kind === 'new' ? decision.review : undefined });
@@ -67,17 +69,20 @@ async function overridesFor(db: Db, source: string, ids: readonly string[]): Pro
   return new Map(rows.map((r) => [r.id, r.assetId]));
 }
 
-async function candidatesFor(db: Db, keys: readonly string[]): Promise<Map<string, Candidate>> {
-  const rows = await db<(Listing & { assetId: string })[]>`
-    SELECT asset_id::text AS "assetId", source, source_asset_id AS "sourceAssetId", symbol, name, rank
+/** Assets already listed under these symbol keys, grouped by key. */
+async function candidatesFor(db: Db, keys: readonly string[]): Promise<Map<string, Candidate[]>> {
+  const rows = await db<(Listing & { assetId: string; symbolKey: string })[]>`
+    SELECT asset_id::text AS "assetId", symbol_key AS "symbolKey", source, source_asset_id AS "sourceAssetId", symbol, name, rank
       FROM asset_mappings WHERE symbol_key = ANY(${[...new Set(keys)]}::text[])`;
-  const byAsset = new Map<string, Candidate>();
-  for (const { assetId, ...listing } of rows) {
-    const candidate = byAsset.get(assetId) ?? { assetId, listings: [] };
+  const byAsset = new Map<string, Candidate & { symbolKey: string }>();
+  for (const { assetId, symbolKey: key, ...listing } of rows) {
+    const candidate = byAsset.get(assetId) ?? { assetId, symbolKey: key, listings: [] };
     candidate.listings.push(listing);
     byAsset.set(assetId, candidate);
   }
-  return byAsset;
+  const bySymbol = new Map<string, Candidate[]>();
+  for (const { symbolKey: key, ...candidate } of byAsset.values()) bySymbol.set(key, [...(bySymbol.get(key) ?? []), candidate]);
+  return bySymbol;
 }
 
 async function createAssets(db: Db, listings: readonly Listing[]): Promise<string[]> {
