@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   });
   const base = baseline.listen(0, '127.0.0.1');
   await once(base, 'listening');
+  // Exit normally on SIGTERM, so `--cpu-prof` in NODE_OPTIONS writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
   process.stderr.write(`${JSON.stringify({ apiPort, baselinePort: (base.address() as AddressInfo).port, bytes: bytes.length })}\n`);
 }
 

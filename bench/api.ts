@@ -1,5 +1,5 @@
 /**
- * `npm run bench:api [-- --quick]`: autocannon at 50 connections on GET /data?limit=100 and GET /stats with
+ * `npm run bench:api [-- --quick] [--profile DIR]`: autocannon at 50 connections on GET /data?limit=100 and GET /stats with
  * 1M quote rows in history, beside a no-database Express route returning the same bytes, in the same run.
  * Target: /data at least 40% of that route's requests/s, p99 under 25 ms, zero errors.
  */
@@ -15,7 +15,9 @@ import { startPostgres } from './infra';
 const CONNECTIONS = 50;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, profile: { type: 'string' } },
+  });
   const seconds = values.quick ? 5 : 20;
   const listings = values.quick ? 4_000 : 20_000;
   const observations = 50; // per listing: 1M quote rows in the full run
@@ -27,7 +29,9 @@ async function main(): Promise<void> {
     const rows = await seed(db.sql, listings, observations);
     log.info({ rows, listings }, 'history seeded');
     const url = new URL(config.databaseUrl ?? (await databaseUrlOf(db.sql)));
-    const server = spawn(process.execPath, ['--import', 'tsx', 'bench/api-server.ts'], {
+    // --profile DIR: a V8 CPU profile of the API process, to open in Chrome DevTools.
+    const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+    const server = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/api-server.ts'], {
       env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'], // request logs on, written to /dev/null as a collector would take them
     });
