@@ -35,6 +35,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ty
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // a SHA-1 of every body, for clients that never send If-None-Match
   app.set('query parser', 'simple');
   app.use(requestContext(deps.log));
   app.use(metrics.observeHttp);

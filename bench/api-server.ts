@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     log: createLogger({ level: config.log.level, pretty: false }),
     version: 'bench',
     temporal: { client, namespace: 'default', taskQueue: 'bench', webUiUrl: config.api.webUiUrl },
+    readCacheMs: config.api.readCacheMs,
   });
   const api = app.listen(0, '127.0.0.1');
   await once(api, 'listening');

@@ -24,6 +24,8 @@ const Env = z.object({
   API_PORT: positiveInt(8080, 65535),
   /** When set, POST /etl/run requires it in X-API-Key. Secret: never logged, no default. */
   API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  /** How long GET /data totals and GET /stats may be reused, in ms (0: never). */
+  API_READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /** Where links to runs point; default: the dev server's UI on TEMPORAL_UI_PORT. */
   TEMPORAL_WEB_UI_URL: z.url().optional(),
   /** `npm start -- --demo`: the built-in market simulator stands in for CoinGecko and CoinPaprika. */
@@ -56,7 +58,7 @@ export interface Config {
     workflowBundle: string | undefined;
   };
   simulator: { port: number; coins: number };
-  api: { host: string; port: number; apiKey: string | undefined; webUiUrl: string };
+  api: { host: string; port: number; apiKey: string | undefined; webUiUrl: string; readCacheMs: number };
   etl: { batchSize: number; failAfterRecords: number | undefined; failMode: 'once' | 'fatal' };
   log: { level: string; pretty: boolean | undefined };
   binaries: { cacheDir: string; temporalCli: string | undefined; testServer: string | undefined; searchPath: string };
@@ -103,6 +105,7 @@ export function loadConfig(env: EnvInput = process.env, overrides: EnvInput = {}
       host: e.API_HOST,
       port: e.API_PORT,
       apiKey: e.API_KEY,
+      readCacheMs: e.API_READ_CACHE_MS,
       webUiUrl: (e.TEMPORAL_WEB_UI_URL ?? `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
     },
     etl: { batchSize: e.ETL_BATCH_SIZE, failAfterRecords: e.ETL_FAIL_AFTER_N_RECORDS, failMode: e.ETL_FAIL_MODE },

@@ -1,6 +1,7 @@
 import { countQuotes, listQuotes, SORT_KEYS, type Direction, type QuoteFilter, type SortKey } from '../../src/db/quote-queries';
 import type { Sql } from '../../src/db/sql';
 import { decodeCursor, encodeCursor } from '../cursor';
+import { readCache } from '../read-cache';
 import { latencyMs } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { z } from '../zod';
@@ -35,22 +36,10 @@ export const DataResponse = Envelope.extend({
   data: z.array(Quote),
 }).openapi('DataPage');
 
-/** Counting every match costs more than serving a page; a total up to a second old is good enough. */
-const TOTAL_TTL_MS = 1_000;
-
-export function dataRoute(sql: Sql) {
-  const totals = new Map<string, { value: Promise<number>; at: number }>();
-  const countCached = (filter: QuoteFilter): Promise<number> => {
-    const key = JSON.stringify(filter);
-    const now = Date.now();
-    const hit = totals.get(key);
-    if (hit && now - hit.at < TOTAL_TTL_MS) return hit.value;
-    if (totals.size > 1_000) totals.clear(); // many distinct filters: start over rather than grow
-    const value = countQuotes(sql, filter);
-    totals.set(key, { value, at: now });
-    value.catch(() => totals.delete(key));
-    return value;
-  };
+export function dataRoute(sql: Sql, readCacheMs: number) {
+  // Counting every match costs more than serving a page: a total a moment old is good enough.
+  const cached = readCache<number>(readCacheMs);
+  const countCached = (filter: QuoteFilter) => cached(JSON.stringify(filter), () => countQuotes(sql, filter));
   return defineRoute({
     method: 'get',
     path: '/data',

@@ -9,8 +9,8 @@ import { statsRoute } from './stats';
 /** Every endpoint, in the order the OpenAPI document lists them. */
 export function allRoutes(deps: ApiDeps): Route<never, never, never>[] {
   return [
-    dataRoute(deps.sql),
-    statsRoute(deps.sql),
+    dataRoute(deps.sql, deps.readCacheMs),
+    statsRoute(deps.sql, deps.readCacheMs),
     runsRoute(deps.sql),
     runRoute(deps),
     compareRunsRoute(deps.sql),

@@ -3,6 +3,7 @@ import { pipelineStats } from '../../src/db/stats-queries';
 import { SOURCE_NAMES } from '../../src/sources';
 import { latencyMs } from '../middleware/request-context';
 import { defineRoute } from '../route';
+import { readCache } from '../read-cache';
 import { Envelope } from '../schemas';
 import { Run, timestamp } from '../schemas-runs';
 import { z } from '../zod';
@@ -32,7 +33,9 @@ export const StatsResponse = Envelope.extend({
   sources: z.array(PipelineStats.extend({ source: z.string() })),
 }).openapi('Stats');
 
-export function statsRoute(sql: Sql) {
+export function statsRoute(sql: Sql, readCacheMs: number) {
+  // Aggregates over all history: concurrent requests share one computation, which serves for a moment.
+  const cached = readCache<Awaited<ReturnType<typeof pipelineStats>>>(readCacheMs);
   return defineRoute({
     method: 'get',
     path: '/stats',
@@ -40,7 +43,7 @@ export function statsRoute(sql: Sql) {
     tags: ['runs'],
     responses: { 200: { description: 'statistics', schema: StatsResponse } },
     async handler({ req }) {
-      const stats = await pipelineStats(sql, SOURCE_NAMES);
+      const stats = await cached('stats', () => pipelineStats(sql, SOURCE_NAMES));
       return { status: 200, body: { request_id: String(req.id), api_latency_ms: latencyMs(req), ...stats } };
     },
   });

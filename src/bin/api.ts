@@ -15,6 +15,7 @@ export async function startApi(config: Config, sql: Sql, client: Client, log: Lo
     version,
     temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, webUiUrl: config.api.webUiUrl },
     apiKey: config.api.apiKey,
+    readCacheMs: config.api.readCacheMs,
   });
   if (!config.api.apiKey) log.warn('API_KEY is not set: POST /etl/run is open to anyone who can reach the API');
   const server: Server = app.listen(config.api.port, config.api.host);

@@ -51,6 +51,7 @@ export async function createApiContext(options: { apiKey?: string; coins?: numbe
     version: 'test',
     temporal: { client: env.client, namespace: env.namespace ?? 'default', taskQueue, webUiUrl: 'http://127.0.0.1:8233' },
     apiKey: options.apiKey,
+    readCacheMs: 0, // tests read what they just wrote
   };
   const { app, openapi } = createApp(deps);
   const recorder = recordResponses(app);
