@@ -1,6 +1,7 @@
 import type { Sql } from '../src/db/sql';
 import type { Logger } from '../src/logger';
 import type { Sources } from '../src/sources';
+import type { FailureInjection } from '../src/shared/types';
 
 /** What activities need from the outside world; the worker builds it once, tests build their own. */
 export interface ActivityDeps {
@@ -9,4 +10,6 @@ export interface ActivityDeps {
   log: Logger;
   /** Records per batch. */
   batchSize: number;
+  /** ETL_FAIL_AFTER_N_RECORDS / ETL_FAIL_MODE: failure injection for runs that do not ask for their own. */
+  defaultFailure?: FailureInjection | undefined;
 }

@@ -42,7 +42,12 @@ async function main(): Promise<number> {
       const jest = spawn(process.execPath, [require.resolve('jest/bin/jest'), ...process.argv.slice(2)], {
         stdio: 'inherit',
         // Each test file creates its own database on this server (test/support/database.ts).
-        env: { ...process.env, DATABASE_URL: adminUrl, TEMPORAL_CLI_PATH: cli, TEMPORAL_TEST_SERVER_PATH: testServer },
+        env: {
+          ...process.env,
+          DATABASE_URL: adminUrl,
+          ...(cli ? { TEMPORAL_CLI_PATH: cli } : {}),
+          ...(testServer ? { TEMPORAL_TEST_SERVER_PATH: testServer } : {}),
+        },
       });
       jest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });

@@ -46,7 +46,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
   const info = workflowInfo();
   // The chain's first run id names the run: the same across retries, continue-as-new and resets.
   const runId = info.firstExecutionRunId;
-  const { source, failure } = input;
+  const { source } = input;
 
   // Progress answers queries from the first moment, before anything has run.
   let progress: Progress = { source, runId, phase: 'starting', batches: 0, counts: ZERO_COUNTS, cursor: null };
@@ -54,8 +54,10 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
 
   const started =
     input.carry ??
-    (await startRun({ runId, workflowId: info.workflowId, temporalRunId: info.runId, source, trigger: input.trigger, failure }));
+    (await startRun({ runId, workflowId: info.workflowId, temporalRunId: info.runId, source, trigger: input.trigger, failure: input.failure }));
   let { cursor, counts, batches } = started;
+  // The run's own request, or the worker's default as startRun decided it (carried through continue-as-new).
+  const failure = input.failure ?? started.failure;
   const report = (phase: Progress['phase']) => {
     progress = { source, runId, phase, batches, counts, cursor };
   };
@@ -72,7 +74,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
       batches += 1;
       if (fetched.done) break;
       if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.maxHistoryEvents ?? MAX_HISTORY_EVENTS)) {
-        await continueAsNew<typeof ingestSource>({ ...input, carry: { cursor, counts, batches } });
+        await continueAsNew<typeof ingestSource>({ ...input, carry: { cursor, counts, batches, ...(failure ? { failure } : {}) } });
       }
     }
     report('finishing');

@@ -66,7 +66,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'run': {
       const sources = target === 'all' || target === undefined ? SOURCE_NAMES : [target];
-      const failure = failureFrom(values['fail-after'] ?? config.etl.failAfterRecords?.toString(), values.mode ?? config.etl.failMode);
+      // Without --fail-after the worker applies ETL_FAIL_AFTER_N_RECORDS, as for every other run.
+      const failure = failureFrom(values['fail-after'], values.mode ?? 'once');
       const { client, connection } = await connectClient(config);
       for (const source of sources) {
         if (!SOURCE_NAMES.includes(source)) throw new UsageError(`unknown source "${source}" (known: ${SOURCE_NAMES.join(', ')}, all)`);

@@ -13,7 +13,14 @@ export async function startWorker(config: Config, sql: Sql, log: Logger): Promis
   installTemporalLogging(log);
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const sources = createSources(config.sources);
-  const activities = createActivities({ sql, sources, log, batchSize: config.etl.batchSize });
+  const { failAfterRecords, failMode } = config.etl;
+  const activities = createActivities({
+    sql,
+    sources,
+    log,
+    batchSize: config.etl.batchSize,
+    defaultFailure: failAfterRecords === undefined ? undefined : { afterRecords: failAfterRecords, mode: failMode },
+  });
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,

@@ -28,7 +28,7 @@ export interface IngestInput {
   /** Continue as new once history has this many events (default 2,000). */
   maxHistoryEvents?: number;
   /** Set only by continue-as-new: where the previous run of the chain stopped. */
-  carry?: { cursor: Cursor; counts: RunCounts; batches: number };
+  carry?: { cursor: Cursor; counts: RunCounts; batches: number; failure?: FailureInjection };
 }
 
 export interface IngestResult {

@@ -7,6 +7,7 @@ import { createActivities } from '../../activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Sql } from '../../src/db/sql';
 import { createSources, type Sources } from '../../src/sources';
+import type { FailureInjection } from '../../src/shared/types';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { testLogger } from './logger';
 
@@ -34,6 +35,8 @@ export async function createHarness(options: {
   coins?: number;
   csv?: string;
   settings?: Record<string, string>;
+  /** The worker's ETL_FAIL_AFTER_N_RECORDS default. */
+  defaultFailure?: FailureInjection;
 }): Promise<Harness> {
   const simulator = await startSimulator({ coins: options.coins ?? 600, seed: 7 });
   const dir = await mkdtemp(join(tmpdir(), 'kasparro-csv-'));
@@ -52,7 +55,13 @@ export async function createHarness(options: {
   });
   const sources = createSources(config.sources);
   const taskQueue = `test-${process.pid}-${++queues}`;
-  const activities = createActivities({ sql: options.sql, sources, log: testLogger, batchSize: config.etl.batchSize });
+  const activities = createActivities({
+    sql: options.sql,
+    sources,
+    log: testLogger,
+    batchSize: config.etl.batchSize,
+    defaultFailure: options.defaultFailure,
+  });
 
   return {
     config,

@@ -29,10 +29,10 @@ afterEach(async () => {
   await db.drop();
 });
 
-function run(input: IngestInput): Promise<IngestResult> {
+function run(input: IngestInput, taskQueue = harness.taskQueue): Promise<IngestResult> {
   return env.client.workflow.execute(WORKFLOW_TYPE, {
     workflowId: `test-${input.source}-${++sequence}`,
-    taskQueue: harness.taskQueue,
+    taskQueue,
     args: [input],
   });
 }
@@ -108,6 +108,18 @@ describe('ingestSource under the time-skipping server', () => {
     expect(resumed.counts.fetched).toBe(clean.counts.fetched - (failedRun?.fetched ?? 0));
     expect(await quoteKeys('coinpaprika')).toEqual(cleanKeys);
   });
+});
+
+test('When the worker has a default failure injection and a run asks for none, then the run gets it', async () => {
+  const defaulted = await createHarness({ env, sql: db.sql, bundle, coins: 300, defaultFailure: { afterRecords: 100, mode: 'fatal' } });
+  try {
+    await expect(defaulted.withWorker(() => run({ source: 'coinpaprika', trigger: 'schedule' }, defaulted.taskQueue))).rejects.toBeInstanceOf(WorkflowFailedError);
+    const [failed] = await db.sql<{ status: string; fail_after: number; fail_mode: string }[]>`
+      SELECT status, fail_after, fail_mode FROM etl_runs`;
+    expect(failed).toEqual({ status: 'failed', fail_after: 100, fail_mode: 'fatal' });
+  } finally {
+    await defaulted.close();
+  }
 });
 
 test('When history grows past its limit, then the run continues as new and the chain finishes as one run', async () => {
