@@ -28,11 +28,10 @@ async function main(): Promise<void> {
   try {
     const rows = await seed(db.sql, listings, observations);
     log.info({ rows, listings }, 'history seeded');
-    const url = new URL(config.databaseUrl ?? (await databaseUrlOf(db.sql)));
     // --profile DIR: a V8 CPU profile of the API process, to open in Chrome DevTools.
     const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
     const server = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/api-server.ts'], {
-      env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'info' },
+      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'], // request logs on, written to /dev/null as a collector would take them
     });
     const ready = await firstJsonLine<{ apiPort: number; baselinePort: number; bytes: number }>(server.stderr);
@@ -104,11 +103,6 @@ async function seed(sql: Sql, listings: number, observations: number): Promise<n
   await sql`ANALYZE`;
   const [count] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM quotes`;
   return count?.n ?? 0;
-}
-
-async function databaseUrlOf(sql: Sql): Promise<string> {
-  const options = sql.options as unknown as { host: string[]; port: number[]; user: string; pass: string; database: string };
-  return `postgres://${options.user}:${encodeURIComponent(options.pass)}@${options.host[0]}:${options.port[0]}/${options.database}`;
 }
 
 function firstJsonLine<T>(stream: NodeJS.ReadableStream | null): Promise<T> {

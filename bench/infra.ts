@@ -1,64 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import postgres from 'postgres';
 import type { Config } from '../src/config';
-import { migrate } from '../src/db/migrate';
-import { createSql, type Sql } from '../src/db/sql';
-import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
-import { findTemporalCli, freePort } from '../src/infra/temporal-binaries';
+import { createMigratedDatabase, startScratchPostgres, type MigratedDatabase } from '../src/infra/scratch-postgres';
+import { findTemporalCli } from '../src/infra/temporal-binaries';
 import type { Logger } from '../src/logger';
 import { SOURCE_KEY } from '../src/shared/search-attributes';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
 
 export interface PostgresServer {
   /** A fresh, migrated database of its own; drop() removes it (a 1M-row case leaves gigabytes behind). */
-  createDatabase(name: string): Promise<{ sql: Sql; drop(): Promise<void> }>;
+  createDatabase(name: string): Promise<MigratedDatabase>;
+  embedded: boolean;
   stop(): Promise<void>;
 }
 
 /** DATABASE_URL's server if set, else a throw-away embedded PostgreSQL in a temp dir. */
-export async function startPostgres(config: Config, log: Logger): Promise<PostgresServer & { embedded: boolean }> {
-  let adminUrl = config.databaseUrl;
-  let stop = async (): Promise<void> => {};
-  if (!adminUrl) {
-    const dir = await mkdtemp(join(tmpdir(), 'kasparro-bench-pg-'));
-    const pg = await startEmbeddedPostgres({ dir, port: await freePort(), database: 'postgres', log });
-    adminUrl = pg.adminUrl;
-    stop = async () => {
-      await pg.stop();
-      await rm(dir, { recursive: true, force: true });
-    };
-  }
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const serverUrl = adminUrl;
-  return {
-    embedded: !config.databaseUrl,
-    async createDatabase(name) {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-      const url = new URL(serverUrl);
-      url.pathname = `/${name}`;
-      const sql = createSql(url.toString(), { max: 5 });
-      await migrate(sql);
-      return {
-        sql,
-        async drop() {
-          await sql.end();
-          await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        },
-      };
-    },
-    async stop() {
-      await admin.end();
-      await stop();
-    },
-  };
+export async function startPostgres(config: Config, log: Logger): Promise<PostgresServer> {
+  const server = await startScratchPostgres(config, log);
+  return { ...server, createDatabase: (name) => createMigratedDatabase(server.adminUrl, name) };
 }
 
 /** A Temporal dev server (the CLI, provisioned as for `npm test`) and the workflows bundled once. */

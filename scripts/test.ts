@@ -6,12 +6,9 @@
  * Arguments are passed to jest: `npm test -- test/unit`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../src/config';
-import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
-import { findTemporalCli, findTestServer, freePort, timeTestServerStart } from '../src/infra/temporal-binaries';
+import { startScratchPostgres } from '../src/infra/scratch-postgres';
+import { findTemporalCli, findTestServer, timeTestServerStart } from '../src/infra/temporal-binaries';
 import { createLogger } from '../src/logger';
 
 async function main(): Promise<number> {
@@ -25,17 +22,8 @@ async function main(): Promise<number> {
 
   log.info({ ms: await timeTestServerStart(testServer) }, 'time-skipping test server start-up (the SDK allows 5000 ms)');
 
-  let stopPostgres = async () => {};
-  let adminUrl = config.databaseUrl;
-  if (!adminUrl) {
-    const dir = await mkdtemp(join(tmpdir(), 'kasparro-test-pg-'));
-    const pg = await startEmbeddedPostgres({ dir, port: await freePort(), database: 'postgres', log });
-    adminUrl = pg.adminUrl;
-    stopPostgres = async () => {
-      await pg.stop();
-      await rm(dir, { recursive: true, force: true });
-    };
-  }
+  const postgres = await startScratchPostgres(config, log);
+  const adminUrl = postgres.adminUrl;
 
   try {
     return await new Promise<number>((resolve) => {
@@ -52,7 +40,7 @@ async function main(): Promise<number> {
       jest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });
   } finally {
-    await stopPostgres();
+    await postgres.stop();
   }
 }
 
