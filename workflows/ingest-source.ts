@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   continueAsNew,
   defineQuery,
   isCancellation,
@@ -82,6 +83,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
     report('done');
     return { runId, source, counts, batches };
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err; // not a failure: the run goes on in a fresh history
     report('failed');
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => endRun({ runId, source, status: 'cancelled' }));

@@ -124,9 +124,13 @@ test('When the worker has a default failure injection and a run asks for none, t
 
 test('When history grows past its limit, then the run continues as new and the chain finishes as one run', async () => {
   const result = await harness.withWorker(() => run({ source: 'coinpaprika', trigger: 'cli', maxHistoryEvents: 20 }));
-  const runs = await db.sql<{ run_id: string; status: string; batches: number; fetched: number }[]>`
-    SELECT run_id, status, batches, fetched FROM etl_runs`;
-  expect(runs).toEqual([{ run_id: result.runId, status: 'succeeded', batches: result.batches, fetched: result.counts.fetched }]);
+  const runs = await db.sql<{ run_id: string; status: string; batches: number; fetched: number; error: string | null }[]>`
+    SELECT run_id, status, batches, fetched, error FROM etl_runs`;
+  expect(runs).toEqual([{ run_id: result.runId, status: 'succeeded', batches: result.batches, fetched: result.counts.fetched, error: null }]);
+  // Continuing as new is not a failure: the run was never recorded as failed on the way.
+  const history = await env.client.workflow.getHandle(`test-coinpaprika-${sequence}`, result.runId).fetchHistory();
+  const endRuns = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'endRun');
+  expect(endRuns).toHaveLength(0);
   expect(result.batches).toBeGreaterThan(2);
   // Each batch carries the run on: the chain has as many runs as the history limit forced.
   const chain = await env.client.workflow.getHandle(`test-coinpaprika-${sequence}`).describe();
