@@ -30,6 +30,9 @@ const MarketCoin = z.object({
 
 const PageCursor = z.object({ page: z.number().int().min(1) });
 
+/** Which header carries the key depends on the plan (and so does the host). */
+const KEY_HEADER = { demo: 'x-cg-demo-api-key', pro: 'x-cg-pro-api-key' } as const;
+
 export const coingecko = defineSource({
   name: 'coingecko',
   settings: Settings,
@@ -39,7 +42,7 @@ export const coingecko = defineSource({
     const http = createHttpClient({
       name: 'coingecko',
       baseUrl: settings.COINGECKO_BASE_URL ?? (pro ? 'https://pro-api.coingecko.com' : 'https://api.coingecko.com'),
-      headers: key ? { [pro ? 'x-cg-pro-api-key' : 'x-cg-demo-api-key']: key } : {},
+      headers: key ? { [KEY_HEADER[settings.COINGECKO_API_PLAN]]: key } : {},
       ratePerMinute: settings.COINGECKO_RATE_LIMIT_PER_MIN,
     });
     const perPage = settings.COINGECKO_PAGE_SIZE;
