@@ -17,6 +17,11 @@ export function latencyMs(req: Request): number {
   return Math.round((performance.now() - (req.receivedAt ?? performance.now())) * 100) / 100;
 }
 
+/** The fields every response body starts with (the Envelope schema). */
+export function envelope(req: Request): { request_id: string; api_latency_ms: number } {
+  return { request_id: String(req.id), api_latency_ms: latencyMs(req) };
+}
+
 /**
  * X-Request-Id: honoured when the caller sends a sane one, generated otherwise, echoed in the response and bound
  * to every log line of the request (req.log).

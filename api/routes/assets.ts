@@ -1,7 +1,7 @@
 import { getAsset } from '../../src/db/asset-queries';
 import type { Sql } from '../../src/db/sql';
 import { notFound } from '../errors';
-import { latencyMs } from '../middleware/request-context';
+import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope, Quote } from '../schemas';
 import { z } from '../zod';
@@ -38,8 +38,7 @@ export function assetRoute(sql: Sql) {
       return {
         status: 200,
         body: {
-          request_id: String(req.id),
-          api_latency_ms: latencyMs(req),
+          ...envelope(req),
           asset_id: asset.asset_id,
           symbol: asset.symbol,
           name: asset.name,

@@ -1,7 +1,7 @@
 import { getRunView, runDataChanges, runDeltas } from '../../src/db/run-queries';
 import type { Sql } from '../../src/db/sql';
 import { HttpError, notFound } from '../errors';
-import { latencyMs } from '../middleware/request-context';
+import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope } from '../schemas';
 import { Run, RunCounts, runIdParam, timestamp } from '../schemas-runs';
@@ -86,8 +86,7 @@ export function compareRunsRoute(sql: Sql) {
       return {
         status: 200,
         body: {
-          request_id: String(req.id),
-          api_latency_ms: latencyMs(req),
+          ...envelope(req),
           source: run1.source,
           run_1: run1,
           run_2: run2,

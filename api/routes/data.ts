@@ -2,7 +2,7 @@ import { countQuotes, listQuotes, SORT_KEYS, type Direction, type QuoteFilter, t
 import type { Sql } from '../../src/db/sql';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { readCache } from '../read-cache';
-import { latencyMs } from '../middleware/request-context';
+import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { z } from '../zod';
 import { Envelope, Quote, sourceParam } from '../schemas';
@@ -69,8 +69,7 @@ export function dataRoute(sql: Sql, readCacheMs: number) {
       return {
         status: 200,
         body: {
-          request_id: String(req.id),
-          api_latency_ms: latencyMs(req),
+          ...envelope(req),
           pagination: { limit: query.limit, offset: query.offset, total: await total, next_cursor: page.last ? encodeCursor(page.last) : null },
           data: page.rows,
         },

@@ -2,7 +2,7 @@ import { SOURCE_NAMES } from '../../src/sources';
 import { startIngest } from '../../src/temporal/start-run';
 import type { ApiDeps } from '../deps';
 import { requireApiKey } from '../middleware/api-key';
-import { latencyMs } from '../middleware/request-context';
+import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope, sourceParam } from '../schemas';
 import { z } from '../zod';
@@ -59,7 +59,7 @@ export function etlRunRoute(deps: ApiDeps) {
           web_ui_url: `${webUiUrl}/namespaces/${namespace}/workflows/${run.workflowId}`,
         });
       }
-      return { status: 202, body: { request_id: String(req.id), api_latency_ms: latencyMs(req), runs } };
+      return { status: 202, body: { ...envelope(req), runs } };
     },
   });
 }

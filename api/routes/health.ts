@@ -3,7 +3,7 @@ import { lastRunPerSource, RUN_STATUSES, type LastRun } from '../../src/db/run-q
 import { ping } from '../../src/db/stats-queries';
 import { SOURCE_NAMES } from '../../src/sources';
 import type { ApiDeps } from '../deps';
-import { latencyMs } from '../middleware/request-context';
+import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope } from '../schemas';
 import { timestamp } from '../schemas-runs';
@@ -81,8 +81,7 @@ export function healthRoute(deps: ApiDeps) {
       return {
         status: failed.length === 0 ? 200 : 503,
         body: {
-          request_id: String(req.id),
-          api_latency_ms: latencyMs(req),
+          ...envelope(req),
           status: failed.length === 0 ? 'ok' : 'fail',
           message: failed.length === 0 ? 'healthy' : `unhealthy: ${failed.join(', ')}`,
           failed,

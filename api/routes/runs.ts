@@ -5,7 +5,7 @@ import { PROGRESS_QUERY } from '../../src/shared/names';
 import type { Progress as WorkflowProgress } from '../../src/shared/types';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
-import { latencyMs } from '../middleware/request-context';
+import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope, sourceParam } from '../schemas';
 import { Outlier, Run, RunCounts, runIdParam } from '../schemas-runs';
@@ -59,8 +59,7 @@ export function runsRoute(sql: Sql) {
       return {
         status: 200,
         body: {
-          request_id: String(req.id),
-          api_latency_ms: latencyMs(req),
+          ...envelope(req),
           pagination: { limit: query.limit, offset: query.offset, total: page.total },
           data: page.rows,
         },
@@ -89,8 +88,7 @@ export function runRoute(deps: ApiDeps) {
       return {
         status: 200,
         body: {
-          request_id: String(req.id),
-          api_latency_ms: latencyMs(req),
+          ...envelope(req),
           ...run,
           web_ui_url: `${webUiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(run.workflow_id)}/${run.temporal_run_id}/history`,
           progress: live.progress,

@@ -1,7 +1,7 @@
 import type { Sql } from '../../src/db/sql';
 import { pipelineStats } from '../../src/db/stats-queries';
 import { SOURCE_NAMES } from '../../src/sources';
-import { latencyMs } from '../middleware/request-context';
+import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { readCache } from '../read-cache';
 import { Envelope } from '../schemas';
@@ -44,7 +44,7 @@ export function statsRoute(sql: Sql, readCacheMs: number) {
     responses: { 200: { description: 'statistics', schema: StatsResponse } },
     async handler({ req }) {
       const stats = await cached('stats', () => pipelineStats(sql, SOURCE_NAMES));
-      return { status: 200, body: { request_id: String(req.id), api_latency_ms: latencyMs(req), ...stats } };
+      return { status: 200, body: { ...envelope(req), ...stats } };
     },
   });
 }
