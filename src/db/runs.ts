@@ -45,25 +45,3 @@ export async function finishRun(
     UPDATE etl_runs SET status = ${args.status}, finished_at = now(), error = ${args.error ?? null}
      WHERE run_id = ${args.runId}`;
 }
-
-export interface RunRow extends RunCounts {
-  runId: string;
-  workflowId: string;
-  temporalRunId: string;
-  source: string;
-  trigger: Trigger;
-  status: RunStatus;
-  startedAt: Date;
-  finishedAt: Date | null;
-  batches: number;
-  error: string | null;
-}
-
-export async function getRun(db: Db, runId: string): Promise<RunRow | undefined> {
-  const [row] = await db<RunRow[]>`
-    SELECT run_id AS "runId", workflow_id AS "workflowId", temporal_run_id AS "temporalRunId", source, trigger,
-           status, started_at AS "startedAt", finished_at AS "finishedAt", fetched, inserted, unchanged, invalid,
-           batches, error
-      FROM etl_runs WHERE run_id = ${runId}`;
-  return row;
-}

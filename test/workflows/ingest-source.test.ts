@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { getRun } from '../../src/db/runs';
+import { getRunView } from '../../src/db/run-queries';
 import { WORKFLOW_TYPE } from '../../src/shared/names';
 import type { IngestInput, IngestResult } from '../../src/shared/types';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -66,7 +66,7 @@ describe('ingestSource under the time-skipping server', () => {
     const result = await harness.withWorker(() => run({ source: 'coinpaprika', trigger: 'cli' }));
     expect(harness.simulator.requests.count('/v1/tickers')).toBe(3);
     expect(result.counts.fetched).toBeGreaterThan(0);
-    expect((await getRun(db.sql, result.runId))?.status).toBe('succeeded');
+    expect((await getRunView(db.sql, result.runId))?.status).toBe('succeeded');
   });
 
   test('When failure injection is "once", then the first attempt fails, the retry resumes, and the data equals a clean run', async () => {
@@ -82,7 +82,7 @@ describe('ingestSource under the time-skipping server', () => {
     expect(injected.counts.fetched).toBe(clean.counts.fetched);
     const [fired] = await db.sql`SELECT run_id FROM etl_fault_injections WHERE run_id = ${injected.runId}`;
     expect(fired).toBeDefined();
-    expect((await getRun(db.sql, injected.runId))?.status).toBe('succeeded');
+    expect((await getRunView(db.sql, injected.runId))?.status).toBe('succeeded');
   });
 
   test('When failure injection is "fatal", then the run fails and is recorded failed, and the next run resumes from the checkpoint', async () => {
