@@ -19,6 +19,8 @@ export interface LoadBatchInput {
   failure?: FailureInjection;
   /** Records the run had committed before this batch: where failure injection counts from. */
   committedBefore: number;
+  /** The Temporal execution loading it, recorded on the run for the Web UI link. */
+  temporalRunId?: string;
 }
 
 export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
@@ -72,7 +74,7 @@ export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
           batchId: input.batchId,
           watermark: latest(valid),
         });
-        await addRunCounts(tx, input.runId, result);
+        await addRunCounts(tx, input.runId, result, input.temporalRunId);
         await markBatchLoaded(tx, input.batchId, result);
         return result;
       });

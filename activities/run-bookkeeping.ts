@@ -21,7 +21,13 @@ export function createRunActivities({ sql, sources, log, defaultFailure }: Activ
       return { cursor, ...soFar, ...(failure ? { failure } : {}) };
     },
 
-    async endRun(args: { runId: string; source: string; status: Exclude<RunStatus, 'running'>; error?: string }): Promise<void> {
+    async endRun(args: {
+      runId: string;
+      source: string;
+      status: Exclude<RunStatus, 'running'>;
+      error?: string;
+      temporalRunId?: string;
+    }): Promise<void> {
       await finishRun(sql, args);
       log.info({ source: args.source, runId: args.runId, status: args.status, err: args.error }, 'run finished');
     },

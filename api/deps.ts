@@ -14,7 +14,10 @@ export interface ApiDeps {
     /** Base URL of the Temporal Web UI, for links to runs. */
     webUiUrl: string;
   };
-  /** How long counts and statistics may be reused (API_READ_CACHE_MS); 0 computes them for every request. */
+  /**
+   * How long statistics and /data pages may be reused (API_READ_CACHE_MS); pages also go at the next committed
+   * change to quotes. 0 computes everything for every request.
+   */
   readCacheMs: number;
   /** When set, POST /etl/run requires it in X-API-Key. */
   apiKey?: string | undefined;

@@ -1,7 +1,7 @@
 /**
- * The API under benchmark, in a process of its own so the load generator does not share its event loop, plus
- * a no-database Express route serving the same bytes as /data?limit=100, for comparison. Prints one JSON line
- * with both ports when ready. Configured through the environment like the real API (DATABASE_URL).
+ * The API under benchmark, in a process of its own so the load generator does not share its event loop: once as
+ * configured and once with the read cache off, plus a no-database Express route serving the same bytes as
+ * /data?limit=100, for comparison. Prints one JSON line with the three ports when ready. Configured through the environment like the real API (DATABASE_URL).
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -18,16 +18,21 @@ async function main(): Promise<void> {
   const sql = createSql(config.databaseUrl, { max: 10 });
   // /data and /stats never reach Temporal; a lazy connection keeps the app's dependencies real without one.
   const client = new Client({ connection: Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' }) });
-  const { app } = createApp({
-    sql,
-    log: createLogger({ level: config.log.level, pretty: false }),
-    version: 'bench',
-    temporal: { client, namespace: 'default', taskQueue: 'bench', webUiUrl: config.api.webUiUrl },
-    readCacheMs: config.api.readCacheMs,
-  });
-  const api = app.listen(0, '127.0.0.1');
-  await once(api, 'listening');
-  const apiPort = (api.address() as AddressInfo).port;
+  const listen = async (readCacheMs: number) => {
+    const { app } = createApp({
+      sql,
+      log: createLogger({ level: config.log.level, pretty: false }),
+      version: 'bench',
+      temporal: { client, namespace: 'default', taskQueue: 'bench', webUiUrl: config.api.webUiUrl },
+      readCacheMs,
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return (server.address() as AddressInfo).port;
+  };
+  const apiPort = await listen(config.api.readCacheMs);
+  // The same app with the read cache off: what a page costs when every request queries PostgreSQL.
+  const uncachedPort = await listen(0);
 
   const bytes = Buffer.from(await (await fetch(`http://127.0.0.1:${apiPort}/data?limit=100`)).arrayBuffer());
   const baseline = express();
@@ -39,7 +44,7 @@ async function main(): Promise<void> {
   await once(base, 'listening');
   // Exit normally on SIGTERM, so `--cpu-prof` in NODE_OPTIONS writes its profile.
   process.once('SIGTERM', () => process.exit(0));
-  process.stderr.write(`${JSON.stringify({ apiPort, baselinePort: (base.address() as AddressInfo).port, bytes: bytes.length })}\n`);
+  process.stderr.write(`${JSON.stringify({ apiPort, uncachedPort, baselinePort: (base.address() as AddressInfo).port, bytes: bytes.length })}\n`);
 }
 
 main().catch((err: unknown) => {

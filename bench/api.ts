@@ -34,12 +34,13 @@ async function main(): Promise<void> {
       env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'], // request logs on, written to /dev/null as a collector would take them
     });
-    const ready = await firstJsonLine<{ apiPort: number; baselinePort: number; bytes: number }>(server.stderr);
+    const ready = await firstJsonLine<{ apiPort: number; uncachedPort: number; baselinePort: number; bytes: number }>(server.stderr);
     try {
       const results = [
         { name: 'baseline: Express, no database, same bytes', ...(await load(`http://127.0.0.1:${ready.baselinePort}/data`, seconds)) },
         { name: 'GET /data?limit=100', ...(await load(`http://127.0.0.1:${ready.apiPort}/data?limit=100`, seconds)) },
         { name: 'GET /stats', ...(await load(`http://127.0.0.1:${ready.apiPort}/stats`, seconds)) },
+        { name: 'GET /data?limit=100, read cache off', ...(await load(`http://127.0.0.1:${ready.uncachedPort}/data?limit=100`, seconds)) },
       ];
       const base = results[0]?.rps ?? 1;
       console.log(`\n${rows.toLocaleString('en')} quote rows (${listings.toLocaleString('en')} listings), ${CONNECTIONS} connections, ${seconds}s each, /data body ${ready.bytes} bytes\n`);

@@ -69,7 +69,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
       const batchId = `${info.runId}:${batches}`;
       const fetched = await fetchBatch({ source, runId, batchId, cursor });
       report('loading');
-      const loaded = await loadBatch({ source, runId, batchId, failure, committedBefore: counts.fetched });
+      const loaded = await loadBatch({ source, runId, batchId, failure, committedBefore: counts.fetched, temporalRunId: info.runId });
       counts = addCounts(counts, loaded);
       cursor = fetched.cursor;
       batches += 1;
@@ -79,16 +79,16 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
       }
     }
     report('finishing');
-    await endRun({ runId, source, status: 'succeeded' });
+    await endRun({ runId, source, status: 'succeeded', temporalRunId: info.runId });
     report('done');
     return { runId, source, counts, batches };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err; // not a failure: the run goes on in a fresh history
     report('failed');
     if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => endRun({ runId, source, status: 'cancelled' }));
+      await CancellationScope.nonCancellable(() => endRun({ runId, source, status: 'cancelled', temporalRunId: info.runId }));
     } else {
-      await endRun({ runId, source, status: 'failed', error: describe(err) });
+      await endRun({ runId, source, status: 'failed', error: describe(err), temporalRunId: info.runId });
     }
     throw err;
   }

@@ -29,19 +29,25 @@ export async function beginRun(db: Db, run: RunStart): Promise<{ counts: RunCoun
   return { counts, batches };
 }
 
-/** Called in the load transaction, so run counts always agree with the committed data. */
-export async function addRunCounts(db: Db, runId: string, counts: RunCounts): Promise<void> {
+/**
+ * Called in the load transaction, so run counts always agree with the committed data. `temporalRunId` is the
+ * execution doing the work: after continue-as-new it is no longer the one the run started in.
+ */
+export async function addRunCounts(db: Db, runId: string, counts: RunCounts, temporalRunId?: string): Promise<void> {
   await db`
     UPDATE etl_runs SET fetched = fetched + ${counts.fetched}, inserted = inserted + ${counts.inserted},
-           unchanged = unchanged + ${counts.unchanged}, invalid = invalid + ${counts.invalid}, batches = batches + 1
+           unchanged = unchanged + ${counts.unchanged}, invalid = invalid + ${counts.invalid}, batches = batches + 1,
+           temporal_run_id = COALESCE(${temporalRunId ?? null}, temporal_run_id)
      WHERE run_id = ${runId}`;
 }
 
 export async function finishRun(
   db: Db,
-  args: { runId: string; status: Exclude<RunStatus, 'running'>; error?: string },
+  args: { runId: string; status: Exclude<RunStatus, 'running'>; error?: string; temporalRunId?: string },
 ): Promise<void> {
+  // The execution that ended the run: the one to open, or reset, in the Web UI.
   await db`
-    UPDATE etl_runs SET status = ${args.status}, finished_at = now(), error = ${args.error ?? null}
+    UPDATE etl_runs SET status = ${args.status}, finished_at = now(), error = ${args.error ?? null},
+           temporal_run_id = COALESCE(${args.temporalRunId ?? null}, temporal_run_id)
      WHERE run_id = ${args.runId}`;
 }

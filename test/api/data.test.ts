@@ -1,6 +1,8 @@
 import request from 'supertest';
 import type { Express } from 'express';
+import { createApp } from '../../api/app';
 import { createApiContext, type ApiContext } from '../support/api';
+import { recordResponses } from '../support/conformance';
 import type { TestDatabase } from '../support/database';
 import { ingest } from '../support/ingest';
 
@@ -102,6 +104,59 @@ describe('GET /data', () => {
     expect(res.body).toMatchObject({ error: 'not_found' });
   });
 });
+
+describe('GET /data with the read cache on', () => {
+  const btc = { symbol: 'BTC', source: 'coingecko' };
+  const priceOf = (res: request.Response): number => res.body.data[0].price_usd;
+
+  test('When quotes change, then a cached page serves until the commit is announced and the change right after', async () => {
+    const cached = recordResponses(createApp({ ...ctx.deps, readCacheMs: 60_000 }).app);
+    await listening(); // pages read before the API listens for changes are not reused
+    const first = await request(cached.app).get('/data').query(btc).expect(200);
+    const before = priceOf(first);
+    const [saved] = await db.sql<{ price: string }[]>`SELECT price_usd::text AS price FROM latest_quotes WHERE source = 'coingecko' AND symbol = 'BTC'`;
+    try {
+      // A write with triggers off sends no notification: the page stays as cached, which shows it is cached.
+      await db.sql.begin(async (tx) => {
+        await tx`SET LOCAL session_replication_role = replica`;
+        await tx`UPDATE latest_quotes SET price_usd = price_usd * 2 WHERE source = 'coingecko' AND symbol = 'BTC'`;
+      });
+      const stale = await request(cached.app).get('/data').query(btc).expect(200);
+      expect(priceOf(stale)).toBe(before);
+      expect(stale.body.request_id).not.toBe(first.body.request_id);
+
+      // An ordinary write notifies on commit: the next page is fresh, well within the 60 s the entry could live.
+      await db.sql`UPDATE latest_quotes SET price_usd = price_usd * 2 WHERE source = 'coingecko' AND symbol = 'BTC'`;
+      const fresh = await poll(() => request(cached.app).get('/data').query(btc), (res) => priceOf(res) !== before);
+      expect(priceOf(fresh)).toBeCloseTo(before * 4);
+      expect(cached.check(ctx.openapi)).toEqual([]);
+    } finally {
+      await db.sql`UPDATE latest_quotes SET price_usd = ${saved?.price ?? null}::numeric WHERE source = 'coingecko' AND symbol = 'BTC'`;
+    }
+  });
+});
+
+/** Waits until a connection of this database holds the LISTEN the API's change feed issues. */
+async function listening(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const [row] = await db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen %'`;
+    if (row && row.n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the API never listened for quote changes');
+}
+
+/** Repeats `get` until `done` holds (a notification arrives asynchronously after the commit), for up to 5 s. */
+async function poll(get: () => Promise<request.Response>, done: (res: request.Response) => boolean): Promise<request.Response> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const res = await get();
+    if (done(res) || Date.now() > deadline) return res;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 test('When all the responses above were served, then each matches openapi.json', () => {
   expect(ctx.responses()).toBeGreaterThan(15);

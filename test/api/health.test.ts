@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import request from 'supertest';
@@ -10,6 +13,7 @@ import { freePort } from '../../src/infra/temporal-binaries';
 import { SOURCE_NAMES } from '../../src/sources';
 import { createApiContext, type ApiContext } from '../support/api';
 import { ingest } from '../support/ingest';
+import { startPostgresProcess } from '../support/postgres-process';
 import { testLogger } from '../support/logger';
 import { bundleWorkflows } from '../support/temporal';
 
@@ -94,18 +98,36 @@ describe('GET /health', () => {
     expect(csv).toEqual({ source: 'csv', run_id: null, status: null, started_at: null, finished_at: null, age_seconds: null });
   });
 
-  test('When PostgreSQL refuses connections (a closed port), then /health is 503 naming the database', async () => {
-    const unreachable = createSql(`postgres://kasparro:unused@127.0.0.1:${await freePort()}/kasparro`, { max: 1 });
+  test('When PostgreSQL is stopped, then /health is 503 naming the database, and ok again once it is back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kasparro-health-pg-'));
+    const port = await freePort();
+    let pg = await startPostgresProcess(dir, port);
+    const sql = createSql(pg.url, { max: 2 });
     try {
-      const { res } = await healthOf(appWith({ sql: unreachable }));
-      expect(res.status).toBe(503);
-      expect(res.body.failed).toContain('database');
-      expect(res.body.message).toContain('database');
-      expect(res.body.checks.database).toMatchObject({ status: 'fail', detail: 'unreachable (ECONNREFUSED)' });
-      expect(res.body.last_runs).toBeNull();
-      expect(res.body.checks.temporal.status).toBe('ok');
+      const app = appWith({ sql });
+      const up = await request(app).get('/health');
+      expect(up.body.checks.database.status).toBe('ok');
+
+      await pg.stop();
+      const { res: down, ms } = await healthOf(app);
+      expect(down.status).toBe(503);
+      expect(down.body.failed).toContain('database');
+      expect(down.body.message).toContain('database');
+      expect(down.body.checks.database).toMatchObject({ status: 'fail' });
+      expect(down.body.checks.database.detail).toMatch(/^unreachable/);
+      expect(down.body.last_runs).toBeNull();
+      expect(down.body.checks.temporal.status).toBe('ok');
+      expect(ms).toBeLessThan(4000);
+
+      // The same app, pool and port: the pool reconnects without a restart of the API.
+      pg = await startPostgresProcess(dir, port);
+      const back = await request(app).get('/health');
+      expect(back.body.checks.database.status).toBe('ok');
+      expect(back.body.failed).not.toContain('database');
     } finally {
-      await unreachable.end({ timeout: 0 });
+      await sql.end({ timeout: 0 });
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -19,11 +19,15 @@ export function recordResponses(app: Express): { app: Express; check(openapi: un
   const recorded: Recorded[] = [];
   const wrapper = express();
   wrapper.use((req, res, next) => {
-    const json = res.json.bind(res);
-    res.json = (body: unknown) => {
+    // Every JSON body passes through send() as text, whether from res.json() or sent pre-serialized (/data).
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => {
       const route = (req.route as { path?: string } | undefined)?.path;
-      if (route) recorded.push({ method: req.method.toLowerCase(), route, status: res.statusCode, body });
-      return json(body);
+      const json = /^application\/json/.test(String(res.get('Content-Type')));
+      if (route && json && (typeof body === 'string' || Buffer.isBuffer(body))) {
+        recorded.push({ method: req.method.toLowerCase(), route, status: res.statusCode, body: JSON.parse(String(body)) });
+      }
+      return send(body);
     };
     next();
   });
@@ -45,7 +49,7 @@ export function recordResponses(app: Express): { app: Express; check(openapi: un
           continue;
         }
         const validate = ajv.compile({ ...schema, components: doc.components });
-        if (!validate(JSON.parse(JSON.stringify(r.body)))) {
+        if (!validate(r.body)) {
           problems.push(`${r.method.toUpperCase()} ${r.route} ${r.status}: ${ajv.errorsText(validate.errors)}`);
         }
       }

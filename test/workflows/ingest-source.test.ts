@@ -136,6 +136,9 @@ test('When history grows past its limit, then the run continues as new and the c
   const chain = await env.client.workflow.getHandle(`test-coinpaprika-${sequence}`).describe();
   expect(chain.runId).not.toBe(result.runId);
   expect(await db.sql`SELECT 1 FROM quotes`).toHaveLength(result.counts.inserted);
+  // The run links to the execution that finished it, where the Web UI shows how it ended.
+  const [linked] = await db.sql<{ temporal_run_id: string }[]>`SELECT temporal_run_id FROM etl_runs WHERE run_id = ${result.runId}`;
+  expect(linked?.temporal_run_id).toBe(chain.runId);
 });
 
 async function countGeckoCoins(): Promise<number> {
