@@ -1,5 +1,5 @@
 # Shortcuts. `npm start` and `npm test` are the two commands that matter; the rest wrap docker compose.
-.PHONY: dev demo test lint up down logs scale bench compose-check
+.PHONY: dev demo test lint smoke up down logs scale bench compose-check
 
 dev:            ## the whole system on embedded defaults
 	npm start
@@ -12,6 +12,9 @@ test:           ## the whole suite (provisions Temporal binaries and PostgreSQL 
 
 lint:
 	npm run typecheck && npm run lint
+
+smoke:          ## start the system, ingest, inject a failure, restart, check resume and rate limits: PASS/FAIL per step
+	npm run smoke
 
 up:             ## distributed topology (needs Docker and a .env, see .env.example)
 	docker compose up -d --build
