@@ -18,6 +18,8 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('kasparro-etl'),
   TEMPORAL_UI_PORT: positiveInt(8233, 65535),
+  /** Frontend (gRPC) port of the dev server `npm start` runs when TEMPORAL_ADDRESS is unset. */
+  TEMPORAL_DEV_PORT: positiveInt(7233, 65535),
   /** A workflow bundle made by `npm run build:workflows` (the Docker image sets it); unset: bundle at start. */
   TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -55,6 +57,7 @@ export interface Config {
     namespace: string;
     taskQueue: string;
     uiPort: number;
+    devPort: number;
     workflowBundle: string | undefined;
   };
   simulator: { port: number; coins: number };
@@ -98,6 +101,7 @@ export function loadConfig(env: EnvInput = process.env, overrides: EnvInput = {}
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
+      devPort: e.TEMPORAL_DEV_PORT,
       workflowBundle: e.TEMPORAL_WORKFLOW_BUNDLE,
     },
     simulator: { port: e.SIMULATOR_PORT, coins: e.SIMULATOR_COINS },

@@ -23,8 +23,6 @@ import { startApi } from './api';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
 
-const TEMPORAL_DEV_PORT = 7233;
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
   const boot = loadConfig();
@@ -62,7 +60,7 @@ async function run(demo: boolean, boot: Config, log: Logger, stops: Stop[]): Pro
     const cliPath = await findTemporalCli(boot, log);
     if (!cliPath) throw new Error('no Temporal CLI: install Go (it is built once), put `temporal` on PATH, or set TEMPORAL_ADDRESS');
     const server = await startTemporalDevServer({
-      cliPath, dataDir: join(boot.dataDir, 'temporal'), port: TEMPORAL_DEV_PORT, uiPort: boot.temporal.uiPort,
+      cliPath, dataDir: join(boot.dataDir, 'temporal'), port: boot.temporal.devPort, uiPort: boot.temporal.uiPort,
       namespace: boot.temporal.namespace, log,
     });
     stops.push(['Temporal dev server', () => server.stop()]);
