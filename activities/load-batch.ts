@@ -11,6 +11,7 @@ import { sourceNamed } from '../src/sources';
 import { InjectedFailure, InjectedFatalFailure } from '../src/shared/errors';
 import type { FailureInjection, RunCounts } from '../src/shared/types';
 import type { ActivityDeps } from './deps';
+import { heartbeating } from './heartbeat';
 
 export interface LoadBatchInput {
   source: string;
@@ -32,7 +33,7 @@ export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
      */
     async loadBatch(input: LoadBatchInput): Promise<RunCounts> {
       const source = sourceNamed(sources, input.source);
-      const counts = await sql.begin(async (tx) => {
+      const counts = await heartbeating(() => sql.begin(async (tx) => {
         const batch = await lockBatch(tx, input.batchId);
         if (!batch) throw new Error(`batch ${input.batchId} does not exist`);
         if (batch.loaded) return { fetched: batch.fetched, ...batch.loaded };
@@ -77,7 +78,7 @@ export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
         await addRunCounts(tx, input.runId, result, input.temporalRunId);
         await markBatchLoaded(tx, input.batchId, result);
         return result;
-      });
+      }));
 
       await injectFailure(input, counts.fetched);
       return counts;

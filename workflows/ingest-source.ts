@@ -18,16 +18,23 @@ export const progressQuery = defineQuery<Progress>(PROGRESS_QUERY);
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 
+/**
+ * Both batch activities heartbeat every few seconds while they work (activities/heartbeat.ts): a worker that
+ * dies mid-batch is noticed within HEARTBEAT_TIMEOUT and the batch retried on another, not after start-to-close.
+ */
+const HEARTBEAT_TIMEOUT = '30 seconds';
+
 /** Talking to upstreams: patient, since 429s and outages pass; Retry-After overrides the backoff. */
 const { fetchBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12, nonRetryableErrorTypes },
 });
 
 /** One database transaction: quick to retry, and safe to, since a committed load is recognised. */
 const { loadBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
 });
 
