@@ -2,11 +2,13 @@
  * kasparro-etl command line. `npm run etl -- <command>`:
  *   run <source|all> [--fail-after N] [--mode once|fatal] [--wait]   start runs now (one per source at a time)
  *   worker                                                          run a worker until Ctrl-C
- *   api                                                             serve the HTTP API until Ctrl-C
+ *   api [--bootstrap]                                               serve the HTTP API until Ctrl-C; --bootstrap also applies
+ *                                                                   the search attribute, schedules and a first run (the image)
  *   migrate                                                         apply sql/ migrations
  *   schedules                                                       create or update the Temporal Schedules
  */
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { migrate } from '../db/migrate';
 import { createLogger } from '../logger';
@@ -15,7 +17,8 @@ import { applySchedules } from '../temporal/schedules';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startIngest } from '../temporal/start-run';
 import type { FailureInjection } from '../shared/types';
-import { connectClient, connectDatabase } from './connect';
+import { bootstrapEtl, bootstrapInBackground } from './bootstrap';
+import { connectClient, connectDatabase, temporalAddress } from './connect';
 import { startApi } from './api';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
@@ -24,7 +27,7 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'fail-after': { type: 'string' }, mode: { type: 'string' }, wait: { type: 'boolean' } },
+    options: { 'fail-after': { type: 'string' }, mode: { type: 'string' }, wait: { type: 'boolean' }, bootstrap: { type: 'boolean' } },
   });
   const [command, target] = positionals;
   const config = loadConfig();
@@ -56,9 +59,17 @@ async function main(argv: string[]): Promise<void> {
     case 'api': {
       const sql = connectDatabase(config);
       await migrate(sql);
-      const { client, connection } = await connectClient(config);
+      // Listen at once, even before Temporal answers: /health reports it until it does.
+      const connection = Connection.lazy({ address: temporalAddress(config) });
+      const client = new Client({ connection, namespace: config.temporal.namespace });
       const api = await startApi(config, sql, client, log);
+      const stopping = new AbortController();
+      const bootstrapped = values.bootstrap
+        ? bootstrapInBackground(() => bootstrapEtl(config, client, connection, log), log, stopping.signal)
+        : Promise.resolve();
       await new Promise<void>((resolve) => onShutdownSignal(resolve));
+      stopping.abort();
+      await bootstrapped;
       await api.close();
       await connection.close();
       await sql.end();
@@ -79,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(`usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | api | migrate | schedules>`);
+      throw new UsageError(`usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | api [--bootstrap] | migrate | schedules>`);
   }
 }
 

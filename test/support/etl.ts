@@ -13,6 +13,8 @@ import { testLogger } from './logger';
 
 export interface Harness {
   config: Config;
+  /** The environment the config was loaded from, for processes that must be configured alike. */
+  settings: Record<string, string>;
   sources: Sources;
   simulator: Simulator;
   csvPath: string;
@@ -42,7 +44,7 @@ export async function createHarness(options: {
   const dir = await mkdtemp(join(tmpdir(), 'kasparro-csv-'));
   const csvPath = join(dir, 'coins.csv');
   await writeFile(csvPath, options.csv ?? 'id,symbol,name,price_usd,last_updated\nbtc,BTC,Bitcoin,"$64,000.50",2026-01-01T00:00:00Z\n');
-  const config = loadConfig({
+  const settings = {
     COINGECKO_BASE_URL: simulator.url,
     COINPAPRIKA_BASE_URL: simulator.url,
     COINGECKO_RATE_LIMIT_PER_MIN: '100000',
@@ -52,7 +54,8 @@ export async function createHarness(options: {
     CSV_PAGE_SIZE: '100',
     ETL_BATCH_SIZE: '250',
     ...options.settings,
-  });
+  };
+  const config = loadConfig(settings);
   const sources = createSources(config.sources);
   const taskQueue = `test-${process.pid}-${++queues}`;
   const activities = createActivities({
@@ -65,6 +68,7 @@ export async function createHarness(options: {
 
   return {
     config,
+    settings,
     sources,
     simulator,
     csvPath,

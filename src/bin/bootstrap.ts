@@ -1,0 +1,47 @@
+import type { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { createSources } from '../sources';
+import { applySchedules } from '../temporal/schedules';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { startIngest } from '../temporal/start-run';
+
+/**
+ * What a deployment needs in Temporal before anything happens on its own: the search attribute the Web UI
+ * filters on, the schedules, and a first run of every source. Every step is idempotent (a run in flight is
+ * returned, not duplicated), so each start of `npm start` or of the API image runs it again.
+ */
+export async function bootstrapEtl(config: Config, client: Client, connection: Connection, log: Logger): Promise<void> {
+  await ensureSearchAttributes(connection, config.temporal.namespace);
+  const sources = createSources(config.sources);
+  log.info({ schedules: await applySchedules(client, sources, config.temporal.taskQueue) }, 'schedules applied');
+  for (const source of sources.keys()) {
+    const run = await startIngest(client, { source, trigger: 'cli', taskQueue: config.temporal.taskQueue });
+    log.info(run, run.started ? 'first run started' : 'a run is already in flight');
+  }
+}
+
+/**
+ * bootstrapEtl until it succeeds, for an API that must listen at once even while Temporal is still coming up
+ * (docker compose, Kubernetes): /health says what is missing meanwhile. Stops trying when `signal` aborts.
+ */
+export async function bootstrapInBackground(
+  run: () => Promise<void>,
+  log: Logger,
+  signal: AbortSignal,
+  delays = { firstMs: 1_000, maxMs: 30_000 },
+): Promise<void> {
+  for (let delay = delays.firstMs; !signal.aborted; delay = Math.min(delay * 2, delays.maxMs)) {
+    try {
+      await run();
+      log.info('bootstrap done: search attribute, schedules and first runs are in place');
+      return;
+    } catch (err) {
+      log.warn({ err, retryInMs: delay }, 'bootstrap failed; retrying');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The distributed topology, natively (no Docker engine here): one Temporal dev server, two worker processes and
+ * the API process started the way the image starts it (`api --bootstrap`: migrations, schedules, first runs).
+ * One worker is killed with SIGKILL in the middle of a large run; the run finishes on the other, and the tables
+ * equal those of a clean run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { freePort } from '../../src/infra/temporal-binaries';
+import { SOURCE_NAMES } from '../../src/sources';
+import { workflowIdFor } from '../../src/shared/names';
+import type { IngestResult } from '../../src/shared/types';
+import { startIngest } from '../../src/temporal/start-run';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createHarness, type Harness } from '../support/etl';
+import { snapshot } from '../support/snapshot';
+import { bundleWorkflows, devServerEnvironment } from '../support/temporal';
+
+const CLI = resolve(__dirname, '..', '..', 'src', 'bin', 'cli.ts');
+const COINS = 6_000; // CoinPaprika: about 24 batches of 250, long enough to kill a worker in the middle
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let harness: Harness;
+let clean: TestDatabase;
+let distributed: TestDatabase;
+let dir: string;
+const processes: ChildProcess[] = [];
+
+beforeAll(async () => {
+  [env, bundle, clean, distributed] = await Promise.all([devServerEnvironment(), bundleWorkflows(), createTestDatabase(), createTestDatabase()]);
+  dir = await mkdtemp(join(tmpdir(), 'kasparro-distributed-'));
+  harness = await createHarness({ env, sql: clean.sql, bundle, coins: COINS });
+});
+afterAll(async () => {
+  await Promise.all(processes.map(stop));
+  await harness?.close();
+  await Promise.all([clean?.drop(), distributed?.drop()]);
+  await env?.teardown();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('When a worker is SIGKILLed mid-run, then the run finishes on the other worker and the tables equal a clean run', async () => {
+  // The clean run: every source to its end, one in-process worker, nothing interrupted.
+  await harness.withWorker(async () => {
+    for (const source of SOURCE_NAMES) {
+      const run = await startIngest(env.client, { source, trigger: 'cli', taskQueue: harness.taskQueue });
+      await env.client.workflow.getHandle(run.workflowId).result();
+    }
+  });
+  const expected = await snapshot(clean.sql);
+  const paprikaListings = expected.latest.filter((q) => q.startsWith('coinpaprika|')).length;
+  expect(paprikaListings).toBeGreaterThan(COINS / 2);
+
+  // The topology: configured only through the environment, like the containers.
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  await writeFile(bundlePath, bundle.code);
+  const apiPort = await freePort();
+  const childEnv = {
+    ...process.env,
+    ...harness.settings,
+    DATABASE_URL: distributed.url,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    TEMPORAL_TASK_QUEUE: `distributed-${process.pid}`,
+    TEMPORAL_WORKFLOW_BUNDLE: bundlePath,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(apiPort),
+    LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
+  };
+  const workers = [launch(['worker'], childEnv), launch(['worker'], childEnv)];
+  launch(['api', '--bootstrap'], childEnv);
+
+  // Wait until CoinPaprika's run is a few batches in, with both workers polling, then kill the one running it.
+  const paprika = env.client.workflow.getHandle(workflowIdFor('coinpaprika'));
+  const victim = await eventually(async () => {
+    const [run] = await distributed.sql<{ batches: number }[]>`
+      SELECT batches FROM etl_runs WHERE source = 'coinpaprika' AND status = 'running'`;
+    if (!run || run.batches < 3 || (await pollerCount(childEnv.TEMPORAL_TASK_QUEUE)) < 2) return undefined;
+    const pending = (await paprika.describe()).raw.pendingActivities ?? [];
+    const pid = Number(pending[0]?.lastWorkerIdentity?.split('@')[0]);
+    return workers.find((w) => w.pid === pid);
+  }, 90_000);
+  const survivor = workers.find((w) => w !== victim);
+  victim.kill('SIGKILL');
+  await once(victim, 'exit');
+  const [atKill] = await distributed.sql<{ batches: number }[]>`SELECT batches FROM etl_runs WHERE source = 'coinpaprika'`;
+
+  // Every first run the API started finishes, CoinPaprika's on the surviving worker.
+  const results: IngestResult[] = [];
+  for (const source of SOURCE_NAMES) results.push(await env.client.workflow.getHandle(workflowIdFor(source)).result());
+  expect(survivor?.exitCode).toBeNull();
+  const paprikaRun = results.find((r) => r.source === 'coinpaprika');
+  expect(paprikaRun?.batches).toBeGreaterThan(atKill?.batches ?? 0);
+  // The first runs (a schedule may add runs of its own when the clock crosses its interval; they find nothing new).
+  const runs = await distributed.sql<{ source: string; status: string }[]>`
+    SELECT source, status FROM etl_runs WHERE trigger = 'cli' ORDER BY source`;
+  expect(runs).toEqual(SOURCE_NAMES.map((source) => ({ source, status: 'succeeded' })).sort((a, b) => a.source.localeCompare(b.source)));
+  expect(await snapshot(distributed.sql)).toEqual(expected);
+
+  // The API process serves what the workers loaded, and sees the surviving worker.
+  const data = await (await fetch(`http://127.0.0.1:${apiPort}/data?source=coinpaprika&limit=1`)).json() as { pagination: { total: number } };
+  expect(data.pagination.total).toBe(paprikaListings);
+  const health = await (await fetch(`http://127.0.0.1:${apiPort}/health`)).json() as { checks: { worker: { status: string } } };
+  expect(health.checks.worker.status).toBe('ok');
+}, 300_000);
+
+function launch(args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  processes.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Distinct workers polling the task queue for activities. */
+async function pollerCount(taskQueue: string | undefined): Promise<number> {
+  const { pollers } = await env.client.workflowService.describeTaskQueue({
+    namespace: env.namespace ?? 'default',
+    taskQueue: { name: taskQueue },
+    taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+  });
+  return new Set((pollers ?? []).map((p) => p.identity)).size;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not within ${timeoutMs} ms`);
+}
