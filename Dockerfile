@@ -24,6 +24,11 @@ COPY workflows ./workflows
 COPY sql ./sql
 COPY data ./data
 USER node
-# The worker has no port: it is healthy while its process runs and polls Temporal (restart policy covers it).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s CMD pgrep -f "src/bin/cli.ts worker" > /dev/null || exit 1
-CMD ["node", "--import", "tsx", "src/bin/cli.ts", "worker"]
+ENV API_HOST=0.0.0.0 API_PORT=8080
+EXPOSE 8080
+# The image's default role is the API, which also applies migrations, the schedules and a first run of every
+# source on start-up (idempotent). Workers run the same image with `src/bin/cli.ts worker` and probe with
+# `healthcheck worker` (docker-compose.yml). Healthy means GET /health is 200: database, Temporal and a worker.
+HEALTHCHECK --interval=15s --timeout=10s --start-period=60s --retries=5 \
+  CMD ["node", "--import", "tsx", "src/bin/cli.ts", "healthcheck", "api"]
+CMD ["node", "--import", "tsx", "src/bin/cli.ts", "api", "--bootstrap"]

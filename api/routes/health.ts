@@ -1,7 +1,7 @@
-import { temporal as proto } from '@temporalio/proto';
 import { lastRunPerSource, RUN_STATUSES, type LastRun } from '../../src/db/run-queries';
 import { ping } from '../../src/db/stats-queries';
 import { SOURCE_NAMES } from '../../src/sources';
+import { livePollers } from '../../src/temporal/pollers';
 import type { ApiDeps } from '../deps';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
@@ -11,8 +11,6 @@ import { z } from '../zod';
 
 /** Each dependency gets this long to answer: a dead one makes /health say so, never hang. */
 const CHECK_TIMEOUT_MS = 2_000;
-/** A poller counts as a live worker when it polled this recently (an idle worker re-polls about once a minute). */
-const POLLER_FRESH_MS = 2 * 60_000;
 
 const Check = z.object({
   status: z.enum(['ok', 'fail']),
@@ -62,7 +60,7 @@ export function healthRoute(deps: ApiDeps) {
       const [database, frontend, pollers, lastRuns] = await Promise.all([
         within(() => ping(deps.sql)),
         within(() => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.describeNamespace({ namespace }))),
-        within(() => livePollers(deps)),
+        within(async () => (await livePollers(deps.temporal.client, { ...deps.temporal, timeoutMs: CHECK_TIMEOUT_MS })).length),
         within(() => lastRunPerSource(deps.sql)),
       ]);
       const checks = {
@@ -91,20 +89,6 @@ export function healthRoute(deps: ApiDeps) {
       };
     },
   });
-}
-
-/** Workers that polled the workflow task queue recently. */
-async function livePollers({ temporal }: ApiDeps): Promise<number> {
-  const client = temporal.client;
-  const { pollers } = await client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
-    client.workflowService.describeTaskQueue({
-      namespace: temporal.namespace,
-      taskQueue: { name: temporal.taskQueue },
-      taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    }),
-  );
-  // The server lists a poller for minutes after its worker is gone: only recent polls count.
-  return pollers.filter((p) => Date.now() - millis(p.lastAccessTime) < POLLER_FRESH_MS).length;
 }
 
 type Outcome<T> = { ok: true; value: T; latencyMs: number } | { ok: false; detail: string; latencyMs: number };
@@ -141,11 +125,6 @@ function failure(err: unknown): string {
   if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return `unreachable (${code})`;
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
   return message.length > 200 ? `${message.slice(0, 200)}…` : message;
-}
-
-function millis(ts: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined): number {
-  if (!ts || ts.seconds === null || ts.seconds === undefined) return 0;
-  return Number(ts.seconds.toString()) * 1000 + (ts.nanos ?? 0) / 1e6;
 }
 
 function lastRunOf(source: string, run: LastRun | undefined) {

@@ -6,6 +6,7 @@
  *                                                                   the search attribute, schedules and a first run (the image)
  *   migrate                                                         apply sql/ migrations
  *   schedules                                                       create or update the Temporal Schedules
+ *   healthcheck <api|worker>                                        container probe: exit 0 when healthy
  */
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -19,6 +20,7 @@ import { startIngest } from '../temporal/start-run';
 import type { FailureInjection } from '../shared/types';
 import { bootstrapEtl, bootstrapInBackground } from './bootstrap';
 import { connectClient, connectDatabase, temporalAddress } from './connect';
+import { healthcheck } from './healthcheck';
 import { startApi } from './api';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
@@ -89,8 +91,12 @@ async function main(argv: string[]): Promise<void> {
       await connection.close();
       return;
     }
+    case 'healthcheck': {
+      if (!(await healthcheck(target ?? '', config))) process.exit(1);
+      return;
+    }
     default:
-      throw new UsageError(`usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | api [--bootstrap] | migrate | schedules>`);
+      throw new UsageError(`usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | api [--bootstrap] | migrate | schedules | healthcheck <api|worker>>`);
   }
 }
 

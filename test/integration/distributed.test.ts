@@ -15,6 +15,7 @@ import { freePort } from '../../src/infra/temporal-binaries';
 import { SOURCE_NAMES } from '../../src/sources';
 import { workflowIdFor } from '../../src/shared/names';
 import type { IngestResult } from '../../src/shared/types';
+import { livePollers } from '../../src/temporal/pollers';
 import { startIngest } from '../../src/temporal/start-run';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createHarness, type Harness } from '../support/etl';
@@ -61,13 +62,15 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
   const bundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(bundlePath, bundle.code);
   const apiPort = await freePort();
+  const namespace = env.namespace ?? 'default';
+  const taskQueue = `distributed-${process.pid}`;
   const childEnv = {
     ...process.env,
     ...harness.settings,
     DATABASE_URL: distributed.url,
     TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-    TEMPORAL_TASK_QUEUE: `distributed-${process.pid}`,
+    TEMPORAL_NAMESPACE: namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
     TEMPORAL_WORKFLOW_BUNDLE: bundlePath,
     API_HOST: '127.0.0.1',
     API_PORT: String(apiPort),
@@ -82,7 +85,7 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
   const victim = await eventually(async () => {
     const [run] = await distributed.sql<{ batches: number }[]>`
       SELECT batches FROM etl_runs WHERE source = 'coinpaprika' AND status = 'running'`;
-    if (!run || run.batches < 3 || (await pollerCount(childEnv.TEMPORAL_TASK_QUEUE)) < 2) return undefined;
+    if (!run || run.batches < 3 || (await livePollers(env.client, { namespace, taskQueue, timeoutMs: 5_000 })).length < 2) return undefined;
     const pending = (await paprika.describe()).raw.pendingActivities ?? [];
     const pid = Number(pending[0]?.lastWorkerIdentity?.split('@')[0]);
     return workers.find((w) => w.pid === pid);
@@ -109,7 +112,18 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
   expect(data.pagination.total).toBe(paprikaListings);
   const health = await (await fetch(`http://127.0.0.1:${apiPort}/health`)).json() as { checks: { worker: { status: string } } };
   expect(health.checks.worker.status).toBe('ok');
+
+  // The containers' probes (Dockerfile, docker-compose.yml) agree; a queue nobody polls is unhealthy.
+  expect(await exitCode(['healthcheck', 'api'], childEnv)).toBe(0);
+  expect(await exitCode(['healthcheck', 'worker'], childEnv)).toBe(0);
+  expect(await exitCode(['healthcheck', 'worker'], { ...childEnv, TEMPORAL_TASK_QUEUE: 'nobody-polls-this' })).toBe(1);
 }, 300_000);
+
+async function exitCode(args: string[], childEnv: NodeJS.ProcessEnv): Promise<number | null> {
+  const child = launch(args, childEnv);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
 
 function launch(args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -122,16 +136,6 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   await exited;
-}
-
-/** Distinct workers polling the task queue for activities. */
-async function pollerCount(taskQueue: string | undefined): Promise<number> {
-  const { pollers } = await env.client.workflowService.describeTaskQueue({
-    namespace: env.namespace ?? 'default',
-    taskQueue: { name: taskQueue },
-    taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
-  });
-  return new Set((pollers ?? []).map((p) => p.identity)).size;
 }
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
