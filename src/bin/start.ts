@@ -15,11 +15,8 @@ import { findTemporalCli } from '../infra/temporal-binaries';
 import { startTemporalDevServer } from '../infra/temporal-dev-server';
 import { createLogger, type Logger } from '../logger';
 import { startSimulator } from '../simulator/server';
-import { createSources } from '../sources';
-import { applySchedules } from '../temporal/schedules';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { startIngest } from '../temporal/start-run';
 import { startApi } from './api';
+import { bootstrapEtl } from './bootstrap';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
 
@@ -75,7 +72,6 @@ async function run(demo: boolean, boot: Config, log: Logger, stops: Stop[]): Pro
   const connection = await Connection.connect({ address: config.temporal.address as string });
   stops.push(['Temporal client', () => connection.close()]);
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  await ensureSearchAttributes(connection, config.temporal.namespace);
 
   const worker = await startWorker(config, sql, log);
   const running = worker.run();
@@ -87,12 +83,7 @@ async function run(demo: boolean, boot: Config, log: Logger, stops: Stop[]): Pro
       await running;
     },
   ]);
-  const sources = createSources(config.sources);
-  await applySchedules(client, sources, config.temporal.taskQueue);
-  for (const source of sources.keys()) {
-    const run = await startIngest(client, { source, trigger: 'cli', taskQueue: config.temporal.taskQueue });
-    log.info(run, run.started ? 'first run started' : 'a run is already in flight');
-  }
+  await bootstrapEtl(config, client, connection, log);
   const api = await startApi(config, sql, client, log);
   stops.push(['API', () => api.close()]);
   log.info(
