@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { appendFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * The README commands the smoke test runs, as the README spells them. They run in `sh` as a developer would type
+ * them; the only edits are the smoke system's own data directory and PostgreSQL port in place of `.data` and
+ * 54329 (see `localize`), and its Temporal address in TEMPORAL_ADDRESS, which `npm run etl` and the Temporal CLI
+ * both read. checkVerbatim() fails the smoke test when the README no longer says any of them.
+ */
+export const README_COMMANDS = {
+  start: 'npm start -- --demo',
+  databaseUrl: 'export DATABASE_URL="postgres://postgres:$(cat .data/postgres/pg-password)@127.0.0.1:54329/kasparro"',
+  failRun: 'npm run etl -- run coinpaprika --fail-after 1000 --mode fatal --wait',
+  recentRuns: 'psql "$DATABASE_URL" -c "select run_id, status, fetched, error from etl_runs order by started_at desc limit 3"',
+  checkpoints: 'psql "$DATABASE_URL" -c "select source, complete, cursor from etl_checkpoints"',
+  reset: 'temporal workflow reset -w etl-coinpaprika --type FirstWorkflowTask --reason retry',
+  nextRun: 'npm run etl -- run coinpaprika',
+  duplicates:
+    'psql "$DATABASE_URL" -c "select count(*) from (select 1 from quotes group by source, source_asset_id, source_updated_at having count(*) > 1) d"',
+} as const;
+
+export type ReadmeCommand = keyof typeof README_COMMANDS;
+
+const README_PATH = join(__dirname, '..', '..', 'README.md');
+
+/** The commands the README no longer contains word for word (line breaks in its prose count as spaces). */
+export async function checkVerbatim(): Promise<ReadmeCommand[]> {
+  const readme = (await readFile(README_PATH, 'utf8')).replace(/\s*\n\s*/g, ' ');
+  return (Object.keys(README_COMMANDS) as ReadmeCommand[]).filter((name) => !readme.includes(README_COMMANDS[name]));
+}
+
+export interface Place {
+  dataDir: string;
+  postgresPort: number;
+}
+
+export function localize(command: string, place: Place): string {
+  return command.replaceAll('.data/', `${place.dataDir}/`).replaceAll('127.0.0.1:54329', `127.0.0.1:${place.postgresPort}`);
+}
+
+export interface ShellResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one README command in `sh`, the database URL exported first when it needs one. Every command and its
+ * output is appended to `transcript`, which the smoke test keeps when a step fails.
+ */
+export function readmeShell(options: { place: Place; env: NodeJS.ProcessEnv; cwd: string; transcript: string; timeoutMs: number }) {
+  return async (name: ReadmeCommand): Promise<ShellResult> => {
+    const command = README_COMMANDS[name];
+    const lines = [...(command.includes('$DATABASE_URL') ? [README_COMMANDS.databaseUrl] : []), command].map((line) => localize(line, options.place));
+    const result = await runShell(lines.join('\n'), options);
+    await appendFile(options.transcript, `$ ${lines.join('\n$ ')}\n${result.stdout}${result.stderr}[exit ${result.code}]\n\n`);
+    return result;
+  };
+}
+
+function runShell(script: string, { env, cwd, timeoutMs }: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number }): Promise<ShellResult> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so a timeout ends npm and what it started, not only the shell.
+    const child = spawn('sh', ['-c', script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      reject(new Error(`command did not finish within ${timeoutMs / 1000}s: ${script.split('\n').pop()}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * The rows of psql's default (aligned) output, by column name: the README's queries are run as written, so
+ * their output is read as a person would read it.
+ */
+export function psqlRows(output: string): Record<string, string>[] {
+  const lines = output.split('\n');
+  const rule = lines.findIndex((line) => /^-+(\+-+)*$/.test(line.trim()));
+  if (rule < 1) throw new Error(`not a psql table: ${output.slice(0, 200)}`);
+  // An empty last cell (a NULL) leaves the line ending in " |".
+  const split = (line: string) => line.split(/ \|(?: |$)/).map((cell) => cell.trim());
+  const columns = split(lines[rule - 1] as string);
+  const rows: Record<string, string>[] = [];
+  for (const line of lines.slice(rule + 1)) {
+    if (/^\(\d+ rows?\)$/.test(line.trim()) || line.trim() === '') break;
+    const cells = split(line);
+    rows.push(Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? ''])));
+  }
+  return rows;
+}
