@@ -1,5 +1,5 @@
 import type { Keyset } from '../src/db/quote-queries';
-import { HttpError } from './errors';
+import { badRequest } from './errors';
 
 /** Opaque page cursors: the keyset of the last row served, base64url-encoded JSON. */
 export function encodeCursor(keyset: Keyset): string {
@@ -16,5 +16,5 @@ export function decodeCursor(cursor: string): Keyset {
   } catch {
     // fall through
   }
-  throw new HttpError(400, 'bad_request', 'cursor is not one this API issued');
+  throw badRequest('cursor', 'not a cursor this API issued');
 }

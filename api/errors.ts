@@ -17,12 +17,17 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: ErrorBody['details'],
   ) {
     super(message);
   }
 }
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+/** A 400 about one input field, shaped like zod's: every 400 names its field in `details`. */
+export const badRequest = (field: string, reason: string) =>
+  new HttpError(400, 'bad_request', `${field}: ${reason}`, [{ field, reason }]);
 
 /** Unknown routes get a JSON 404 like every other error. */
 export const unknownRoute: RequestHandler = (req, _res, next) => {
@@ -47,7 +52,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     };
   } else if (err instanceof HttpError) {
     status = err.status;
-    body = { error: err.code, message: err.message, request_id };
+    body = { error: err.code, message: err.message, request_id, ...(err.details ? { details: err.details } : {}) };
   } else if (isBadJson(err)) {
     status = 400;
     body = { error: 'bad_request', message: 'request body is not valid JSON', request_id };

@@ -1,6 +1,6 @@
 import { getRunView, runDataChanges, runDeltas } from '../../src/db/run-queries';
 import type { Sql } from '../../src/db/sql';
-import { HttpError, notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope } from '../schemas';
@@ -70,11 +70,7 @@ export function compareRunsRoute(sql: Sql) {
       if (!run1) throw notFound(`run_id_1: run ${query.run_id_1}`);
       if (!run2) throw notFound(`run_id_2: run ${query.run_id_2}`);
       if (run1.source !== run2.source) {
-        throw new HttpError(
-          400,
-          'bad_request',
-          `run_id_1 is a ${run1.source} run and run_id_2 a ${run2.source} run: only runs of one source can be compared`,
-        );
+        throw badRequest('run_id_2', `a ${run2.source} run, but run_id_1 is a ${run1.source} run: only runs of one source can be compared`);
       }
       const changes = await runDataChanges(sql, {
         source: run1.source,

@@ -129,6 +129,7 @@ describe('GET /compare-runs', () => {
     expect(res.body.error).toBe('bad_request');
     expect(res.body.message).toContain('coingecko');
     expect(res.body.message).toContain('coinpaprika');
+    expect(res.body.details).toEqual([{ field: 'run_id_2', reason: expect.stringContaining('only runs of one source') }]);
   });
 
   test('When either run is unknown, then 404 names which', async () => {
