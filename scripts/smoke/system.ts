@@ -73,20 +73,28 @@ export class System {
   }
 
   /**
-   * Ctrl-C, aimed at the one process that handles it: SIGINT to the process running src/bin/start.ts. Not to npm:
-   * it passes the signal to its shell, which does not pass it on. Not to the whole group, as a terminal would:
-   * observed here, start.ts then exits at once as if Ctrl-C had been pressed twice, and leaves the Temporal dev
-   * server running. Resolves with the exit.
+   * Ctrl-C as a terminal sends it: SIGINT to the whole process group of `npm start` (npm, its shell, tsx and
+   * start.ts each see it; npm exits on it at once, as it does in a terminal, while start.ts, in a process group
+   * of its own, stops the system in order). Resolves once npm has exited, the system has logged "stopped" and no
+   * process of this start is left.
    */
   async interrupt(timeoutMs: number): Promise<Exit & { ms: number }> {
     const group = this.child?.pid;
     if (!group || !this.running) throw new Error('the system is not running');
-    const target = await this.startProcess(group);
     const began = Date.now();
-    process.kill(target ?? -group, 'SIGINT');
-    const exit = await Promise.race([this.exited, sleep(timeoutMs).then(() => undefined)]);
-    if (!exit) throw new Error(`still running ${timeoutMs / 1000}s after SIGINT`);
-    return { ...exit, ms: Date.now() - began };
+    process.kill(-group, 'SIGINT');
+    await waitFor(
+      'npm start to exit, the system to log "stopped" and every process of it to end',
+      async () => {
+        if (!this.exit || !(await this.log()).some((e) => e.msg === 'stopped')) return undefined;
+        return (await this.leftovers()).length === 0 ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    ).catch(async (err: unknown) => {
+      const left = await this.leftovers();
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; still running: ${left.map((p) => `${p.pid} ${p.args.slice(0, 80)}`).join('; ') || 'nothing'}`);
+    });
+    return { ...(this.exit as Exit), ms: Date.now() - began };
   }
 
   /** The last resort: SIGKILL to the group, then to whatever it left behind. Returns what had to be killed. */
@@ -106,11 +114,16 @@ export class System {
   }
 
   /**
-   * Processes still running with the data directory on their command line (PostgreSQL, the Temporal dev server):
-   * after a clean stop there are none.
+   * Processes of this start still running: those with the data directory on their command line (PostgreSQL,
+   * the Temporal dev server) or in their environment (npm, tsx, start.ts). After a clean stop there are none.
    */
   async leftovers(): Promise<Proc[]> {
-    return (await processes()).filter((p) => p.args.includes(this.options.dataDir) && p.pid !== process.pid);
+    const marker = `DATA_DIR=${this.options.dataDir}\0`;
+    const ours = async (p: Proc) =>
+      p.args.includes(this.options.dataDir) || (await readFile(`/proc/${p.pid}/environ`, 'utf8').catch(() => '')).includes(marker);
+    const all = (await processes()).filter((p) => p.pid !== process.pid);
+    const flags = await Promise.all(all.map(ours));
+    return all.filter((_, i) => flags[i]);
   }
 
   /** This start's log entries. */
@@ -135,20 +148,6 @@ export class System {
   private async logText(): Promise<string> {
     if ((await stat(this.options.logFile).catch(() => undefined)) === undefined) return '';
     return (await readFile(this.options.logFile)).subarray(this.logStart).toString('utf8');
-  }
-
-  /** The innermost descendant of `group` running src/bin/start.ts (npm → sh → tsx → node). */
-  private async startProcess(group: number): Promise<number | undefined> {
-    const all = await processes();
-    let found: number | undefined;
-    const visit = (pid: number) => {
-      for (const child of all.filter((p) => p.ppid === pid)) {
-        if (child.args.includes('src/bin/start.ts')) found = child.pid;
-        visit(child.pid);
-      }
-    };
-    visit(group);
-    return found;
   }
 }
 

@@ -17,10 +17,12 @@ import { createLogger, type Logger } from '../logger';
 import { startSimulator } from '../simulator/server';
 import { startApi } from './api';
 import { bootstrapEtl } from './bootstrap';
+import { runInOwnProcessGroup } from './process-group';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
+  if ((await runInOwnProcessGroup()) === 'supervisor') return;
   const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
   const boot = loadConfig();
   const log = createLogger({ level: boot.log.level, pretty: boot.log.pretty, name: 'kasparro-etl' });
@@ -95,7 +97,7 @@ async function run(demo: boolean, boot: Config, log: Logger, stops: Stop[]): Pro
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(),
   (err: unknown) => {
     console.error(err instanceof Error && err.name === 'ConfigError' ? err.message : err);
     process.exit(1);
