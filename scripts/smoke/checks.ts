@@ -184,6 +184,16 @@ export function createChecks(deps: SmokeDeps) {
       );
     },
 
+    /** The command-line block of the README against the running system: each exits 0. */
+    async cli(): Promise<string> {
+      const names = ['runAll', 'migrate', 'schedules', 'healthApi', 'healthWorker', 'composeCheck'] as const;
+      for (const name of names) {
+        const result = await deps.readme(name);
+        if (result.code !== 0) throw new Error(`\`${README_COMMANDS[name]}\` exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(-300)}`);
+      }
+      return `${names.map((name) => `\`${README_COMMANDS[name]}\``).join(', ')}: each exited 0`;
+    },
+
     async rateLimit(): Promise<string> {
       const before = await simulatorHealth();
       const fault = { kind: 'rate-limit', source: 'coinpaprika', ...RATE_LIMIT };

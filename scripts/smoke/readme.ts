@@ -18,6 +18,12 @@ export const README_COMMANDS = {
   nextRun: 'npm run etl -- run coinpaprika',
   duplicates:
     'psql "$DATABASE_URL" -c "select count(*) from (select 1 from quotes group by source, source_asset_id, source_updated_at having count(*) > 1) d"',
+  runAll: 'npm run etl -- run all',
+  migrate: 'npm run etl -- migrate',
+  schedules: 'npm run etl -- schedules',
+  healthApi: 'npm run etl -- healthcheck api',
+  healthWorker: 'npm run etl -- healthcheck worker',
+  composeCheck: 'make compose-check',
 } as const;
 
 export type ReadmeCommand = keyof typeof README_COMMANDS;
@@ -46,13 +52,14 @@ export interface ShellResult {
 }
 
 /**
- * Runs one README command in `sh`, the database URL exported first when it needs one. Every command and its
+ * Runs one README command in `sh`, the runbook's database URL exported first. Every command and its
  * output is appended to `transcript`, which the smoke test keeps when a step fails.
  */
 export function readmeShell(options: { place: Place; env: NodeJS.ProcessEnv; cwd: string; transcript: string; timeoutMs: number }) {
   return async (name: ReadmeCommand): Promise<ShellResult> => {
     const command = README_COMMANDS[name];
-    const lines = [...(command.includes('$DATABASE_URL') ? [README_COMMANDS.databaseUrl] : []), command].map((line) => localize(line, options.place));
+    // The runbook's export first, for psql and for the commands that read DATABASE_URL themselves.
+    const lines = [README_COMMANDS.databaseUrl, command].map((line) => localize(line, options.place));
     const result = await runShell(lines.join('\n'), options);
     await appendFile(options.transcript, `$ ${lines.join('\n$ ')}\n${result.stdout}${result.stderr}[exit ${result.code}]\n\n`);
     return result;
