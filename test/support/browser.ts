@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { loadConfig } from '../../src/config';
 import { freePort, waitForPort } from '../../src/infra/temporal-binaries';
-import { SOURCE_KEY } from '../../src/shared/search-attributes';
+import { devServerEnvironment } from './temporal';
 
 /**
  * Real-browser tests drive the system's Chromium through playwright-core: no browser is downloaded. The binary is
@@ -72,20 +71,12 @@ export interface WebUiEnvironment {
 }
 
 /**
- * A Temporal dev server (the CLI) with its Web UI on a free port. The SDK starts the dev server headless unless
- * asked (`ui`), and does not wait for the UI, so this does.
+ * A Temporal dev server (the CLI) with its Web UI on a free port, once the UI answers.
  */
 export async function devServerWithWebUi(): Promise<WebUiEnvironment> {
-  const cli = loadConfig().binaries.temporalCli;
   const uiPort = await freePort();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
-      searchAttributes: [SOURCE_KEY],
-      ui: true,
-      uiPort,
-    },
-  });
+  const env = await devServerEnvironment({ uiPort });
+  // The SDK does not wait for the UI.
   await waitForPort(uiPort, 30_000);
   return { env, uiUrl: `http://127.0.0.1:${uiPort}` };
 }

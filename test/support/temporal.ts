@@ -40,12 +40,16 @@ export async function timeSkippingEnvironment(attempts = 2): Promise<TestWorkflo
   }
 }
 
-/** A real Temporal dev server (the CLI), with the search attribute the Web UI filters on. */
-export function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
+/**
+ * A real Temporal dev server (the CLI), with the search attribute the Web UI filters on. The SDK starts it
+ * without the Web UI unless given a `uiPort`.
+ */
+export function devServerEnvironment(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: executable(loadConfig().binaries.temporalCli),
       searchAttributes: [SOURCE_KEY],
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
   });
 }
