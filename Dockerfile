@@ -19,6 +19,7 @@ RUN npm ci --omit=dev --no-fund --no-audit && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY tsconfig.json ./
 COPY src ./src
+COPY api ./api
 COPY activities ./activities
 COPY workflows ./workflows
 COPY sql ./sql
