@@ -11,7 +11,7 @@
  *   restart-resume  Ctrl-C, a clean exit, start again: the next run reads on from the checkpoint, no duplicates
  *   runbook-reset   the README runbook: the CLI's failing run, its psql queries, `temporal workflow reset`
  *   rate-limit      two 429s with Retry-After: the fetch activity waits and retries, and the run completes
- *   cli             the README's command-line block (run all, migrate, schedules, healthchecks, compose check)
+ *   cli             the README's other commands: the CLI block, the simulator, compose check, benchmarks (--quick)
  *   stop            Ctrl-C, a clean exit, the data directory removed (runs after a failure too)
  *
  * stdout: one line per step, `PASS <step>: <evidence>` or `FAIL <step>: <reason>`; the exit code is 1 when any
@@ -111,7 +111,7 @@ async function main(): Promise<number> {
     { name: 'restart-resume', timeoutMs: 420_000, run: checks.restartResume },
     { name: 'runbook-reset', timeoutMs: 300_000, run: checks.runbookReset },
     { name: 'rate-limit', timeoutMs: 300_000, run: checks.rateLimit },
-    { name: 'cli', timeoutMs: 300_000, run: checks.cli },
+    { name: 'cli', timeoutMs: 480_000, run: checks.cli },
     { name: 'stop', timeoutMs: 120_000, run: checks.stop, always: true },
   ];
 

@@ -36,7 +36,7 @@ export interface SmokeDeps {
   simulatorUrl: string;
   /** `cli` is undefined when there is none; `searched` says where it was looked for. */
   temporal: { address: string; namespace: string; cli: string | undefined; searched: string };
-  readme: (name: ReadmeCommand) => Promise<ShellResult>;
+  readme: (name: ReadmeCommand, until?: RegExp) => Promise<ShellResult>;
   removeDataDir: () => Promise<string>;
 }
 
@@ -184,11 +184,15 @@ export function createChecks(deps: SmokeDeps) {
       );
     },
 
-    /** The command-line block of the README against the running system: each exits 0. */
+    /**
+     * The README's other commands against the running system: the command-line block, the compose check, the
+     * simulator on its own (stopped once it prints its URL) and both benchmarks at smoke size. Each exits 0.
+     */
     async cli(): Promise<string> {
-      const names = ['runAll', 'migrate', 'schedules', 'healthApi', 'healthWorker', 'composeCheck'] as const;
+      const names = ['runAll', 'migrate', 'schedules', 'healthApi', 'healthWorker', 'composeCheck', 'simulator', 'benchEtl', 'benchApi'] as const;
+      const until: Partial<Record<ReadmeCommand, RegExp>> = { simulator: /^http:\/\/\S+:4010/m };
       for (const name of names) {
-        const result = await deps.readme(name);
+        const result = await deps.readme(name, until[name]);
         if (result.code !== 0) throw new Error(`\`${README_COMMANDS[name]}\` exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(-300)}`);
       }
       return `${names.map((name) => `\`${README_COMMANDS[name]}\``).join(', ')}: each exited 0`;

@@ -24,6 +24,9 @@ export const README_COMMANDS = {
   healthApi: 'npm run etl -- healthcheck api',
   healthWorker: 'npm run etl -- healthcheck worker',
   composeCheck: 'make compose-check',
+  simulator: 'npm run simulator -- --coins 5000 --port 4010',
+  benchEtl: 'npm run bench:etl -- --quick',
+  benchApi: 'npm run bench:api -- --quick',
 } as const;
 
 export type ReadmeCommand = keyof typeof README_COMMANDS;
@@ -56,23 +59,34 @@ export interface ShellResult {
  * output is appended to `transcript`, which the smoke test keeps when a step fails.
  */
 export function readmeShell(options: { place: Place; env: NodeJS.ProcessEnv; cwd: string; transcript: string; timeoutMs: number }) {
-  return async (name: ReadmeCommand): Promise<ShellResult> => {
+  /** `until`: a server that runs until stopped; it is stopped (Ctrl-C) once its output matches, and counts as exit 0. */
+  return async (name: ReadmeCommand, until?: RegExp): Promise<ShellResult> => {
     const command = README_COMMANDS[name];
     // The runbook's export first, for psql and for the commands that read DATABASE_URL themselves.
     const lines = [README_COMMANDS.databaseUrl, command].map((line) => localize(line, options.place));
-    const result = await runShell(lines.join('\n'), options);
+    const result = await runShell(lines.join('\n'), { ...options, until });
     await appendFile(options.transcript, `$ ${lines.join('\n$ ')}\n${result.stdout}${result.stderr}[exit ${result.code}]\n\n`);
     return result;
   };
 }
 
-function runShell(script: string, { env, cwd, timeoutMs }: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number }): Promise<ShellResult> {
+function runShell(
+  script: string,
+  { env, cwd, timeoutMs, until }: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number; until?: RegExp | undefined },
+): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout ends npm and what it started, not only the shell.
     const child = spawn('sh', ['-c', script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let stopped = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (until && !stopped && until.test(stdout) && child.pid) {
+        stopped = true;
+        process.kill(-child.pid, 'SIGINT');
+      }
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -81,7 +95,7 @@ function runShell(script: string, { env, cwd, timeoutMs }: { env: NodeJS.Process
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code: stopped ? 0 : code, stdout, stderr });
     });
   });
 }
