@@ -55,7 +55,9 @@ export const csv = defineSource({
         return { ...(await resumePosition(path, position?.success ? position.data : null)) };
       },
       async fetchPage(cursor) {
-        const from: CsvPosition = CsvPositionSchema.parse(cursor);
+        // Checked on every page, not only at run start: a file replaced in the middle of a run is read from its
+        // top, never from an offset that belonged to the old one.
+        const from: CsvPosition = await resumePosition(path, CsvPositionSchema.parse(cursor));
         const { header, rows, position, atEnd } = await readRows(path, from, settings.CSV_PAGE_SIZE);
         const records = rows.map(({ line, values }): SourceRecord => {
           const payload = toObject(header, values);

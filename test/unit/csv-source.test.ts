@@ -394,6 +394,19 @@ describe('CSV source: paging and resuming', () => {
     expect(quote(source, records[0]).priceUsd).toBe(9.5);
   });
 
+  test('When the file is replaced in the middle of a run, then the next page reads the new file from its top', async () => {
+    const path = await csvFile(`${HEADER}\n${rows(6)}`);
+    const source = csvSource(path, 2);
+    const first = await source.fetchPage(await source.startCursor(null), CONTEXT);
+    expect(ids(first.records)).toEqual(['coin-1', 'coin-2']);
+    // Same length and header, other rows: the offset after coin-2 would land mid-way through the new file.
+    await writeFile(path, `${HEADER}\n${rows(6, 11).replace(/coin-1(\d)/g, 'coin-2$1').replace(/C1(\d)/g, 'C2$1')}`);
+
+    const records = (await readAll(source, first.cursor)).flatMap((p) => p.records);
+    expect(ids(records)).toEqual(['coin-21', 'coin-22', 'coin-23', 'coin-24', 'coin-25', 'coin-26']);
+    expect(locators(records)[0]).toBe('line 2');
+  });
+
   test('When the file shrank below the saved position, then the next run reads it from the top', async () => {
     const path = await csvFile(`${HEADER}\n${rows(5)}`);
     const source = csvSource(path);
