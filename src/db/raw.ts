@@ -23,27 +23,25 @@ export async function storeRaw(
   args: { source: string; runId: string; fetchedAt: Date; records: readonly RawRecord[] },
 ): Promise<string[]> {
   if (args.records.length === 0) return [];
-  const ids: string[] = [];
-  const json: string[] = [];
-  const hashes: string[] = [];
-  const locators: string[] = [];
-  for (const r of args.records) {
+  // The batch goes as one JSON document, each payload spliced in as the text it was hashed from: one parameter
+  // for PostgreSQL's C parser, rather than four text arrays whose every element postgres.js escapes in JS. The
+  // parameter is typed text: typed jsonb, postgres.js would JSON-encode the string once more.
+  const parts: string[] = [];
+  args.records.forEach((r, ord) => {
     const text = JSON.stringify(r.payload);
-    ids.push(r.id);
-    json.push(text);
-    hashes.push(createHash('sha256').update(text).digest('hex'));
-    locators.push(r.locator);
-  }
+    const hash = createHash('sha256').update(text).digest('hex');
+    parts.push(`{"o":${ord},"i":${JSON.stringify(r.id)},"h":"${hash}","l":${JSON.stringify(r.locator)},"p":${text}}`);
+  });
   // One statement for the whole batch: insert what is new, then read back every id (new or old). The
   // SELECT runs on the statement's snapshot, so it sees exactly the rows that existed before.
   const rows = await db<{ ord: string; id: string }[]>`
     WITH input AS (
-      SELECT * FROM unnest(${ids}::text[], ${json}::text[], ${hashes}::text[], ${locators}::text[])
-        WITH ORDINALITY AS t(source_record_id, payload, hash, locator, ord)
+      SELECT o AS ord, i AS source_record_id, h AS hash, l AS locator, p AS payload
+        FROM jsonb_to_recordset(${`[${parts.join(',')}]`}::text::jsonb) AS t(o int, i text, h text, l text, p jsonb)
     ), inserted AS (
       INSERT INTO raw_payloads (source, source_record_id, content_hash, payload, locator, fetched_at, run_id)
       SELECT DISTINCT ON (source_record_id, hash)
-             ${args.source}, source_record_id, decode(hash, 'hex'), payload::jsonb, locator, ${args.fetchedAt}, ${args.runId}
+             ${args.source}, source_record_id, decode(hash, 'hex'), payload, locator, ${args.fetchedAt}, ${args.runId}
         FROM input ORDER BY source_record_id, hash, ord
       ON CONFLICT (source, source_record_id, content_hash) DO NOTHING
       RETURNING id, source_record_id, content_hash
