@@ -26,11 +26,30 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
   const boot = loadConfig();
   const log = createLogger({ level: boot.log.level, pretty: boot.log.pretty, name: 'kasparro-etl' });
-  const stops: Stop[] = [];
+  const started = new Started();
+  // From the first moment: a Ctrl-C during start-up stops what has started so far, in order.
+  onShutdownSignal(() => started.stopping.abort());
   try {
-    await run(values.demo ?? false, boot, log, stops);
+    await run(values.demo ?? false, boot, log, started);
+  } catch (err) {
+    if (!started.stopping.signal.aborted) throw err;
   } finally {
-    for (const [name, stop] of stops.reverse()) {
+    await started.stopAll(log);
+  }
+}
+
+/** What has started, to be stopped in reverse order. Once shutdown is asked for, starting anything more throws. */
+class Started {
+  readonly stopping = new AbortController();
+  private readonly stops: [name: string, stop: () => Promise<void>][] = [];
+
+  add(name: string, stop: () => Promise<void>): void {
+    this.stops.push([name, stop]);
+    this.stopping.signal.throwIfAborted();
+  }
+
+  async stopAll(log: Logger): Promise<void> {
+    for (const [name, stop] of this.stops.reverse()) {
       log.info(`stopping ${name}`);
       await stop().catch((err: unknown) => log.warn({ err }, `while stopping ${name}`));
     }
@@ -38,20 +57,18 @@ async function main(): Promise<void> {
   }
 }
 
-type Stop = [name: string, stop: () => Promise<void>];
-
-async function run(demo: boolean, boot: Config, log: Logger, stops: Stop[]): Promise<void> {
+async function run(demo: boolean, boot: Config, log: Logger, started: Started): Promise<void> {
   const overrides: Record<string, string> = {};
 
   if (demo) {
     const simulator = await startSimulator({ port: boot.simulator.port, coins: boot.simulator.coins });
-    stops.push(['simulator', () => simulator.close()]);
+    started.add('simulator', () => simulator.close());
     Object.assign(overrides, { COINGECKO_BASE_URL: simulator.url, COINPAPRIKA_BASE_URL: simulator.url });
     log.info({ url: simulator.url, coins: boot.simulator.coins }, 'demo: market simulator stands in for CoinGecko and CoinPaprika');
   }
   if (!boot.databaseUrl) {
     const pg = await startEmbeddedPostgres({ dir: join(boot.dataDir, 'postgres'), port: boot.embeddedPostgresPort, log });
-    stops.push(['PostgreSQL', () => pg.stop()]);
+    started.add('PostgreSQL', () => pg.stop());
     overrides.DATABASE_URL = pg.url;
   }
   let uiUrl: string | undefined;
@@ -62,32 +79,31 @@ async function run(demo: boolean, boot: Config, log: Logger, stops: Stop[]): Pro
       cliPath, dataDir: join(boot.dataDir, 'temporal'), port: boot.temporal.devPort, uiPort: boot.temporal.uiPort,
       namespace: boot.temporal.namespace, log,
     });
-    stops.push(['Temporal dev server', () => server.stop()]);
+    started.add('Temporal dev server', () => server.stop());
     overrides.TEMPORAL_ADDRESS = server.address;
     uiUrl = server.uiUrl;
   }
 
   const config = loadConfig(undefined, overrides);
   const sql = createSql(config.databaseUrl as string);
-  stops.push(['database pool', () => sql.end()]);
+  started.add('database pool', () => sql.end());
   await migrate(sql);
   const connection = await Connection.connect({ address: config.temporal.address as string });
-  stops.push(['Temporal client', () => connection.close()]);
+  started.add('Temporal client', () => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
 
   const worker = await startWorker(config, sql, log);
   const running = worker.run();
-  onShutdownSignal(() => worker.shutdown()); // in-flight activities are cancelled and retried after a restart
-  stops.push([
-    'worker',
-    async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    },
-  ]);
+  started.add('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  // In-flight activities are cancelled and retried after a restart.
+  started.stopping.signal.addEventListener('abort', () => worker.getState() === 'RUNNING' && worker.shutdown(), { once: true });
   await bootstrapEtl(config, client, connection, log);
+  started.stopping.signal.throwIfAborted();
   const api = await startApi(config, sql, client, log);
-  stops.push(['API', () => api.close()]);
+  started.add('API', () => api.close());
   log.info(
     { api: api.url, docs: `${api.url}/docs`, temporalWebUi: uiUrl ?? config.api.webUiUrl },
     'kasparro-etl is up; Ctrl-C stops it',
