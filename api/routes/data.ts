@@ -41,7 +41,8 @@ export function dataRoute(sql: Sql, readCacheMs: number, changes?: ChangeFeed) {
   // Pages are kept serialized until the next committed change to quotes (or readCacheMs, whichever comes first):
   // a popular page costs one query per load instead of one per request, and is never older than the last commit.
   const fresh = changes ? { version: changes.version } : {};
-  const pages = readCache<string>(readCacheMs, fresh);
+  // A page of 500 rows is ~175 KB of JSON: a few hundred distinct pages at most between two loads.
+  const pages = readCache<string>(readCacheMs, { ...fresh, maxKeys: 200 });
   // Counting every match costs more than a page; the pages of one filter share their total.
   const totals = readCache<number>(readCacheMs, fresh);
   const countCached = (filter: QuoteFilter) => totals(JSON.stringify(filter), () => countQuotes(sql, filter));

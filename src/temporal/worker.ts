@@ -21,6 +21,9 @@ export async function createWorker(options: {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    // The SDK otherwise sends heartbeats at most every 0.8 x the heartbeat timeout (24 of 30 s), leaving a
+    // busy event loop 6 s before Temporal would time out a live batch and start a second attempt.
+    maxHeartbeatThrottleInterval: '5 seconds',
     ...(options.workflowBundle ? { workflowBundle: { codePath: options.workflowBundle } } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

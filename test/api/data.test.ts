@@ -125,6 +125,12 @@ describe('GET /data with the read cache on', () => {
       expect(priceOf(stale)).toBe(before);
       expect(stale.body.request_id).not.toBe(first.body.request_id);
 
+      // A statement that changes no row (a batch of known quotes) announces nothing: the page stays cached.
+      await db.sql`UPDATE latest_quotes SET price_usd = 0 WHERE false`;
+      await db.sql`INSERT INTO quotes SELECT * FROM quotes LIMIT 1 ON CONFLICT DO NOTHING`;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(priceOf(await request(cached.app).get('/data').query(btc).expect(200))).toBe(before);
+
       // An ordinary write notifies on commit: the next page is fresh, well within the 60 s the entry could live.
       await db.sql`UPDATE latest_quotes SET price_usd = price_usd * 2 WHERE source = 'coingecko' AND symbol = 'BTC'`;
       const fresh = await poll(() => request(cached.app).get('/data').query(btc), (res) => priceOf(res) !== before);
