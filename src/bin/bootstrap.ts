@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -23,7 +24,8 @@ export async function bootstrapEtl(config: Config, client: Client, connection: C
 
 /**
  * bootstrapEtl until it succeeds, for an API that must listen at once even while Temporal is still coming up
- * (docker compose, Kubernetes): /health says what is missing meanwhile. Stops trying when `signal` aborts.
+ * (docker compose, Kubernetes): meanwhile /health reports Temporal or the worker down, and each failed attempt
+ * is logged as a warning with its error. Stops trying when `signal` aborts.
  */
 export async function bootstrapInBackground(
   run: () => Promise<void>,
@@ -38,10 +40,7 @@ export async function bootstrapInBackground(
       return;
     } catch (err) {
       log.warn({ err, retryInMs: delay }, 'bootstrap failed; retrying');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await sleep(delay, undefined, { signal }).catch(() => undefined); // aborted: the loop ends
     }
   }
 }

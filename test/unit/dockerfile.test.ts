@@ -4,7 +4,8 @@
  * the stage copies.
  */
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { MIGRATIONS_DIR } from '../../src/db/migrate';
 
@@ -45,6 +46,28 @@ test('When the image runs its commands, then every module they import was copied
   const modules = Object.keys(metafile.inputs);
   expect(modules.some((m) => m.startsWith('api/'))).toBe(true); // the API is part of the graph
   expect(modules.filter((m) => !copied(m))).toEqual([]);
+
+  // Packages come from `npm ci --omit=dev`: each one imported must be a production dependency, tsx included.
+  const { dependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const externals = Object.entries(metafile.inputs).flatMap(([from, input]) =>
+    input.imports.filter((i) => i.external).map((i) => ({ from, path: i.path })),
+  );
+  // Paths only resolved at run time (the workflows' folder for the bundler) must have been copied too.
+  const resolvedAtRunTime = externals.filter((e) => e.path.startsWith('.')).map((e) => join(dirname(e.from), e.path));
+  expect(resolvedAtRunTime.filter((path) => !copied(path))).toEqual([]);
+  const packages = new Set(
+    externals
+      .map((e) => e.path)
+      .filter((path) => !path.startsWith('.') && !path.startsWith('node:') && !builtinModules.includes(path.split('/')[0] as string))
+      .map((path) => (path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : (path.split('/')[0] as string))),
+  );
+  expect(packages.size).toBeGreaterThan(5);
+  expect([...packages, 'tsx'].filter((p) => !(p in dependencies))).toEqual([]);
+});
+
+test('When the image is built, then the context leaves out node_modules, local state and secrets', () => {
+  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+  for (const path of ['node_modules', '.data', '.env', '.git']) expect(ignored).toContain(path);
 });
 
 test('When the image starts, then the files read at run time are there: migrations, the default CSV, the workflow bundle', () => {

@@ -59,7 +59,9 @@ func main() {
 	fmt.Fprintf(os.Stderr, "compose-check: %s is valid (%d services)\n", *file, len(project.Services))
 }
 
-// check: every long-running service has a healthcheck, and every dependency waits on a condition.
+// check: every long-running service has a healthcheck, and every dependency waits until its dependency is
+// healthy or has completed (compose-go turns a short-form depends_on into service_started, which waits for
+// nothing that matters).
 func check(project *types.Project) []string {
 	var problems []string
 	for name, service := range project.Services {
@@ -68,8 +70,8 @@ func check(project *types.Project) []string {
 			problems = append(problems, fmt.Sprintf("service %s: no healthcheck", name))
 		}
 		for dep, d := range service.DependsOn {
-			if d.Condition == "" {
-				problems = append(problems, fmt.Sprintf("service %s: depends_on %s without a condition", name, dep))
+			if d.Condition != types.ServiceConditionHealthy && d.Condition != types.ServiceConditionCompletedSuccessfully {
+				problems = append(problems, fmt.Sprintf("service %s: depends_on %s is %q, not healthy or completed", name, dep, d.Condition))
 			}
 		}
 	}
