@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { createApp } from '../../api/app';
 import { createApiContext, type ApiContext } from '../support/api';
 import { recordResponses } from '../support/conformance';
+import { eventually } from '../support/eventually';
 import type { TestDatabase } from '../support/database';
 import { ingest } from '../support/ingest';
 
@@ -111,7 +112,12 @@ describe('GET /data with the read cache on', () => {
 
   test('When quotes change, then a cached page serves until the commit is announced and the change right after', async () => {
     const cached = recordResponses(createApp({ ...ctx.deps, readCacheMs: 60_000 }).app);
-    await listening(); // pages read before the API listens for changes are not reused
+    // Pages read before the API listens for changes are not reused: wait for its LISTEN.
+    await eventually('the API to listen for quote changes', async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen %'`;
+      return (row?.n ?? 0) > 0;
+    }, { timeoutMs: 5_000, intervalMs: 20 });
     const first = await request(cached.app).get('/data').query(btc).expect(200);
     const before = priceOf(first);
     const [saved] = await db.sql<{ price: string }[]>`SELECT price_usd::text AS price FROM latest_quotes WHERE source = 'coingecko' AND symbol = 'BTC'`;
@@ -133,7 +139,11 @@ describe('GET /data with the read cache on', () => {
 
       // An ordinary write notifies on commit: the next page is fresh, well within the 60 s the entry could live.
       await db.sql`UPDATE latest_quotes SET price_usd = price_usd * 2 WHERE source = 'coingecko' AND symbol = 'BTC'`;
-      const fresh = await poll(() => request(cached.app).get('/data').query(btc), (res) => priceOf(res) !== before);
+      // The notification arrives asynchronously after the commit.
+      const fresh = await eventually('a fresh page', async () => {
+        const res = await request(cached.app).get('/data').query(btc);
+        return priceOf(res) !== before && res;
+      }, { timeoutMs: 5_000, intervalMs: 20 });
       expect(priceOf(fresh)).toBeCloseTo(before * 4);
       expect(cached.check(ctx.openapi)).toEqual([]);
     } finally {
@@ -141,28 +151,6 @@ describe('GET /data with the read cache on', () => {
     }
   });
 });
-
-/** Waits until a connection of this database holds the LISTEN the API's change feed issues. */
-async function listening(): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const [row] = await db.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen %'`;
-    if (row && row.n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('the API never listened for quote changes');
-}
-
-/** Repeats `get` until `done` holds (a notification arrives asynchronously after the commit), for up to 5 s. */
-async function poll(get: () => Promise<request.Response>, done: (res: request.Response) => boolean): Promise<request.Response> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const res = await get();
-    if (done(res) || Date.now() > deadline) return res;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 test('When all the responses above were served, then each matches openapi.json', () => {
   expect(ctx.responses()).toBeGreaterThan(15);

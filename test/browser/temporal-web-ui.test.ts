@@ -7,6 +7,7 @@ import { startIngest } from '../../src/temporal/start-run';
 import { devServerWithWebUi, launchChromium, withPage, type WebUiEnvironment } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createHarness, type Harness } from '../support/etl';
+import { eventually } from '../support/eventually';
 import { bundleWorkflows } from '../support/temporal';
 
 /**
@@ -50,9 +51,10 @@ describe('the Temporal Web UI in a real browser', () => {
     harness.simulator.setFault({ kind: 'slow', source: 'coingecko', delayMs: 0 });
     harness.simulator.setFault({ kind: 'rate-limit', source: 'coingecko', retryAfterSeconds: 8, times: -1 });
     const started = await startIngest(client, { source: 'coingecko', trigger: 'cli', taskQueue: harness.taskQueue });
-    await waitUntil(
-      async () => (await runRow('coingecko'))?.fetched === 250 && harness.simulator.requests.count('/api/v3/coins/markets') >= 2,
+    await eventually(
       'one batch of coingecko committed and the next page refused',
+      async () => (await runRow('coingecko'))?.fetched === 250 && harness.simulator.requests.count('/api/v3/coins/markets') >= 2,
+      { intervalMs: 200 },
     );
 
     await withPage(browser, 'web-ui-progress', async ({ page, shot }) => {
@@ -257,12 +259,4 @@ function runIdOf(url: string): string {
   const match = /\/workflows\/[^/]+\/([^/]+)\//.exec(new URL(url).pathname);
   if (!match?.[1]) throw new Error(`no run id in ${url}`);
   return match[1];
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

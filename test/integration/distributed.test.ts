@@ -19,6 +19,7 @@ import { livePollers } from '../../src/temporal/pollers';
 import { startIngest } from '../../src/temporal/start-run';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createHarness, type Harness } from '../support/etl';
+import { eventually } from '../support/eventually';
 import { snapshot } from '../support/snapshot';
 import { bundleWorkflows, devServerEnvironment } from '../support/temporal';
 
@@ -74,6 +75,10 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
     TEMPORAL_WORKFLOW_BUNDLE: bundlePath,
     API_HOST: '127.0.0.1',
     API_PORT: String(apiPort),
+    // Schedules fire on wall-clock multiples of their interval: none during the test.
+    SCHEDULE_INTERVAL_COINGECKO: '1000d',
+    SCHEDULE_INTERVAL_COINPAPRIKA: '1000d',
+    SCHEDULE_INTERVAL_CSV: '1000d',
     LOG_LEVEL: 'warn',
     LOG_PRETTY: 'false',
   };
@@ -82,16 +87,17 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
 
   // Wait until CoinPaprika's run is a few batches in, with both workers polling, then kill the one running it.
   const paprika = env.client.workflow.getHandle(workflowIdFor('coinpaprika'));
-  const victim = await eventually(async () => {
+  const victim = await eventually('a worker running CoinPaprika a few batches in, with both polling', async () => {
     const [run] = await distributed.sql<{ batches: number }[]>`
       SELECT batches FROM etl_runs WHERE source = 'coinpaprika' AND status = 'running'`;
     if (!run || run.batches < 3 || (await livePollers(env.client, { namespace, taskQueue, timeoutMs: 5_000 })).length < 2) return undefined;
     const pending = (await paprika.describe()).raw.pendingActivities ?? [];
     const pid = Number(pending[0]?.lastWorkerIdentity?.split('@')[0]);
     return workers.find((w) => w.pid === pid);
-  }, 90_000);
+  }, { timeoutMs: 90_000, intervalMs: 50 });
   const survivor = workers.find((w) => w !== victim);
   victim.kill('SIGKILL');
+  const killedAt = Date.now();
   await once(victim, 'exit');
   const [atKill] = await distributed.sql<{ batches: number }[]>`SELECT batches FROM etl_runs WHERE source = 'coinpaprika'`;
 
@@ -100,8 +106,11 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
   for (const source of SOURCE_NAMES) results.push(await env.client.workflow.getHandle(workflowIdFor(source)).result());
   expect(survivor?.exitCode).toBeNull();
   const paprikaRun = results.find((r) => r.source === 'coinpaprika');
+  // Heartbeats let Temporal give up on the dead worker's batch within its 30 s heartbeat timeout; without them
+  // the retry would wait out load's 5-minute (or fetch's 10-minute) start-to-close timeout.
+  const closed = (await paprika.describe()).closeTime?.getTime() ?? Infinity;
+  expect(closed - killedAt).toBeLessThan(120_000);
   expect(paprikaRun?.batches).toBeGreaterThan(atKill?.batches ?? 0);
-  // The first runs (a schedule may add runs of its own when the clock crosses its interval; they find nothing new).
   const runs = await distributed.sql<{ source: string; status: string }[]>`
     SELECT source, status FROM etl_runs WHERE trigger = 'cli' ORDER BY source`;
   expect(runs).toEqual(SOURCE_NAMES.map((source) => ({ source, status: 'succeeded' })).sort((a, b) => a.source.localeCompare(b.source)));
@@ -136,14 +145,4 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   await exited;
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`not within ${timeoutMs} ms`);
 }

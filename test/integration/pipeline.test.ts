@@ -9,6 +9,7 @@ import { applySchedules } from '../../src/temporal/schedules';
 import { startIngest } from '../../src/temporal/start-run';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createHarness, type Harness } from '../support/etl';
+import { eventually } from '../support/eventually';
 import { snapshot } from '../support/snapshot';
 import { bundleWorkflows, devServerEnvironment } from '../support/temporal';
 
@@ -174,9 +175,9 @@ describe('the pipeline on a Temporal dev server and real PostgreSQL', () => {
 
       // While it runs, its progress answers a query, and the Web UI's filter by source finds it.
       const handle = client.workflow.getHandle(first.workflowId);
-      await waitFor(async () => (await handle.query<Progress>(PROGRESS_QUERY)).phase === 'fetching');
+      await eventually('the run to be fetching', async () => (await handle.query<Progress>(PROGRESS_QUERY)).phase === 'fetching');
       expect(await handle.query<Progress>(PROGRESS_QUERY)).toMatchObject({ source: 'coinpaprika', runId: first.runId, batches: 0 });
-      await waitFor(async () => {
+      await eventually('the run to be listed by its source', async () => {
         const listed = [];
         for await (const w of client.workflow.list({ query: `${SOURCE_SEARCH_ATTRIBUTE} = "coinpaprika" AND ExecutionStatus = "Running"` })) listed.push(w.workflowId);
         return listed.includes(first.workflowId);
@@ -194,7 +195,7 @@ describe('the pipeline on a Temporal dev server and real PostgreSQL', () => {
         const described = await schedule.describe();
         expect(described.policies.overlap).toBe('SKIP');
         await schedule.trigger();
-        await waitFor(async () => (await db.sql`SELECT 1 FROM etl_runs WHERE source = 'csv' AND status = 'succeeded'`).length === 1);
+        await eventually('a scheduled csv run to succeed', async () => (await db.sql`SELECT 1 FROM etl_runs WHERE source = 'csv' AND status = 'succeeded'`).length === 1);
         const [run] = await db.sql<{ trigger: string; workflow_id: string }[]>`SELECT trigger, workflow_id FROM etl_runs`;
         expect(run).toEqual({ trigger: 'schedule', workflow_id: workflowIdFor('csv') });
       } finally {
@@ -203,11 +204,3 @@ describe('the pipeline on a Temporal dev server and real PostgreSQL', () => {
     });
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
