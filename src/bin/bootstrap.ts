@@ -13,13 +13,17 @@ import { startIngest } from '../temporal/start-run';
  * returned, not duplicated), so each start of `npm start` or of the API image runs it again.
  */
 export async function bootstrapEtl(config: Config, client: Client, connection: Connection, log: Logger): Promise<void> {
-  await ensureSearchAttributes(connection, config.temporal.namespace);
-  const sources = createSources(config.sources);
-  log.info({ schedules: await applySchedules(client, sources, config.temporal.taskQueue) }, 'schedules applied');
-  for (const source of sources.keys()) {
+  await applyTemporalSetup(config, client, connection, log);
+  for (const source of createSources(config.sources).keys()) {
     const run = await startIngest(client, { source, trigger: 'cli', taskQueue: config.temporal.taskQueue });
     log.info(run, run.started ? 'first run started' : 'a run is already in flight');
   }
+}
+
+/** The search attribute and the schedules (`etl schedules`, and the first part of bootstrapEtl). */
+export async function applyTemporalSetup(config: Config, client: Client, connection: Connection, log: Logger): Promise<void> {
+  await ensureSearchAttributes(connection, config.temporal.namespace);
+  log.info({ schedules: await applySchedules(client, createSources(config.sources), config.temporal.taskQueue) }, 'schedules applied');
 }
 
 /**

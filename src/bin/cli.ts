@@ -13,12 +13,10 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { migrate } from '../db/migrate';
 import { createLogger } from '../logger';
-import { createSources, SOURCE_NAMES } from '../sources';
-import { applySchedules } from '../temporal/schedules';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { SOURCE_NAMES } from '../sources';
 import { startIngest } from '../temporal/start-run';
 import type { FailureInjection } from '../shared/types';
-import { bootstrapEtl, bootstrapInBackground } from './bootstrap';
+import { applyTemporalSetup, bootstrapEtl, bootstrapInBackground } from './bootstrap';
 import { connectClient, connectDatabase, temporalAddress } from './connect';
 import { healthcheck } from './healthcheck';
 import { startApi } from './api';
@@ -44,8 +42,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'schedules': {
       const { client, connection } = await connectClient(config);
-      await ensureSearchAttributes(connection, config.temporal.namespace);
-      log.info({ schedules: await applySchedules(client, createSources(config.sources), config.temporal.taskQueue) }, 'schedules applied');
+      await applyTemporalSetup(config, client, connection, log);
       await connection.close();
       return;
     }

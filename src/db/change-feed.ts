@@ -15,16 +15,21 @@ export interface ChangeFeed {
 
 /**
  * Listens for committed quote changes on a connection of its own (postgres.js keeps one per pool and re-listens
- * after a reconnect). Should re-listening itself fail, no more versions come: readers must also bound how long
- * they trust one (API_READ_CACHE_MS).
+ * after a reconnect). A first LISTEN that fails (the database not up yet) is tried again every `retryMs`; should
+ * postgres.js's own re-listening fail, no more versions come, so readers also bound how long they trust one
+ * (API_READ_CACHE_MS).
  */
-export function watchQuoteChanges(sql: Sql, log: Logger): ChangeFeed {
+export function watchQuoteChanges(sql: Sql, log: Logger, retryMs = 10_000): ChangeFeed {
   let version: number | undefined;
   const bump = () => {
     version = (version ?? 0) + 1;
   };
-  sql.listen(QUOTES_CHANGED, bump, bump).catch((err: unknown) => {
-    log.warn({ err }, 'cannot listen for quote changes: /data pages are not cached');
-  });
+  const listen = () =>
+    sql.listen(QUOTES_CHANGED, bump, bump).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'CONNECTION_ENDED') return; // the pool was closed: shutting down
+      log.warn({ err, retryInMs: retryMs }, 'cannot listen for quote changes: /data pages are not cached meanwhile');
+      setTimeout(listen, retryMs).unref();
+    });
+  void listen();
   return { version: () => version };
 }
