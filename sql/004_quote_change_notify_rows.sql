@@ -14,20 +14,20 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER quotes_inserted AFTER INSERT ON quotes REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
-CREATE TRIGGER quotes_updated AFTER UPDATE ON quotes REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
-CREATE TRIGGER quotes_deleted AFTER DELETE ON quotes REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
-CREATE TRIGGER quotes_truncated AFTER TRUNCATE ON quotes
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
-
-CREATE TRIGGER latest_quotes_inserted AFTER INSERT ON latest_quotes REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
-CREATE TRIGGER latest_quotes_updated AFTER UPDATE ON latest_quotes REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
-CREATE TRIGGER latest_quotes_deleted AFTER DELETE ON latest_quotes REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
-CREATE TRIGGER latest_quotes_truncated AFTER TRUNCATE ON latest_quotes
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed();
+-- For each of the two tables: one trigger per event, named <table>_inserted / _updated / _deleted / _truncated.
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['quotes', 'latest_quotes'] LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS changed
+                      FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed()', t || '_inserted', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS changed
+                      FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed()', t || '_updated', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS changed
+                      FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed()', t || '_deleted', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I
+                      FOR EACH STATEMENT EXECUTE FUNCTION notify_quotes_changed()', t || '_truncated', t);
+  END LOOP;
+END
+$$;
