@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import type { Sql } from './sql';
 
-/** The channel sql/003's triggers notify when quotes or latest_quotes change, in the writing transaction. */
+/** The channel the triggers of sql/003–005 notify when quotes or latest_quotes change, in the writing transaction. */
 export const QUOTES_CHANGED = 'quotes_changed';
 
 export interface ChangeFeed {
