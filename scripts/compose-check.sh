@@ -4,6 +4,8 @@
 #  1. with every secret of .env.example set, the file loads (schema, interpolation, merges, the demo profile)
 #     and every long-running service has a healthcheck and every depends_on a condition;
 #  2. with any one secret missing, loading fails: no credential has a default in the file.
+# With arguments, it runs the loader with them instead, e.g. `-f DIR/docker-compose.yml` prints the file as
+# `docker compose config` would (test/support/compose.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${KASPARRO_CACHE_DIR:-$HOME/.cache/kasparro-etl}/bin/compose-check"
@@ -14,6 +16,7 @@ if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$stamp" ]]; then
   (cd tools/compose-check && CGO_ENABLED=0 go build -o "$bin" .)
   echo "$stamp" > "$bin.stamp"
 fi
+if [[ $# -gt 0 ]]; then exec "$bin" "$@"; fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
