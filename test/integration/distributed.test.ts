@@ -4,11 +4,9 @@
  * One worker is killed with SIGKILL in the middle of a large run; the run finishes on the other, and the tables
  * equal those of a clean run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { freePort } from '../../src/infra/temporal-binaries';
@@ -20,10 +18,10 @@ import { startIngest } from '../../src/temporal/start-run';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createHarness, type Harness } from '../support/etl';
 import { eventually } from '../support/eventually';
+import { exitOf, Processes } from '../support/processes';
 import { snapshot } from '../support/snapshot';
 import { bundleWorkflows, devServerEnvironment } from '../support/temporal';
 
-const CLI = resolve(__dirname, '..', '..', 'src', 'bin', 'cli.ts');
 const COINS = 6_000; // CoinPaprika: about 24 batches of 250, long enough to kill a worker in the middle
 
 let env: TestWorkflowEnvironment;
@@ -32,7 +30,7 @@ let harness: Harness;
 let clean: TestDatabase;
 let distributed: TestDatabase;
 let dir: string;
-const processes: ChildProcess[] = [];
+const processes = new Processes();
 
 beforeAll(async () => {
   [env, bundle, clean, distributed] = await Promise.all([devServerEnvironment(), bundleWorkflows(), createTestDatabase(), createTestDatabase()]);
@@ -40,7 +38,7 @@ beforeAll(async () => {
   harness = await createHarness({ env, sql: clean.sql, bundle, coins: COINS });
 });
 afterAll(async () => {
-  await Promise.all(processes.map(stop));
+  await processes.stopAll();
   await harness?.close();
   await Promise.all([clean?.drop(), distributed?.drop()]);
   await env?.teardown();
@@ -82,8 +80,8 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
     LOG_LEVEL: 'warn',
     LOG_PRETTY: 'false',
   };
-  const workers = [launch(['worker'], childEnv), launch(['worker'], childEnv)];
-  launch(['api', '--bootstrap'], childEnv);
+  const workers = [processes.cli(['worker'], childEnv), processes.cli(['worker'], childEnv)];
+  processes.cli(['api', '--bootstrap'], childEnv);
 
   // Wait until CoinPaprika's run is a few batches in, with both workers polling, then kill the one running it.
   const paprika = env.client.workflow.getHandle(workflowIdFor('coinpaprika'));
@@ -98,7 +96,7 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
   const survivor = workers.find((w) => w !== victim);
   victim.kill('SIGKILL');
   const killedAt = Date.now();
-  await once(victim, 'exit');
+  await exitOf(victim);
   const [atKill] = await distributed.sql<{ batches: number }[]>`SELECT batches FROM etl_runs WHERE source = 'coinpaprika'`;
 
   // Every first run the API started finishes, CoinPaprika's on the surviving worker.
@@ -123,26 +121,7 @@ test('When a worker is SIGKILLed mid-run, then the run finishes on the other wor
   expect(health.checks.worker.status).toBe('ok');
 
   // The containers' probes (Dockerfile, docker-compose.yml) agree; a queue nobody polls is unhealthy.
-  expect(await exitCode(['healthcheck', 'api'], childEnv)).toBe(0);
-  expect(await exitCode(['healthcheck', 'worker'], childEnv)).toBe(0);
-  expect(await exitCode(['healthcheck', 'worker'], { ...childEnv, TEMPORAL_TASK_QUEUE: 'nobody-polls-this' })).toBe(1);
+  expect(await exitOf(processes.cli(['healthcheck', 'api'], childEnv))).toBe(0);
+  expect(await exitOf(processes.cli(['healthcheck', 'worker'], childEnv))).toBe(0);
+  expect(await exitOf(processes.cli(['healthcheck', 'worker'], { ...childEnv, TEMPORAL_TASK_QUEUE: 'nobody-polls-this' }))).toBe(1);
 }, 300_000);
-
-async function exitCode(args: string[], childEnv: NodeJS.ProcessEnv): Promise<number | null> {
-  const child = launch(args, childEnv);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code;
-}
-
-function launch(args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-  processes.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
