@@ -2,6 +2,8 @@
  * `npm test`: provisions what the suite needs on a fresh machine, then runs jest.
  *  - the Temporal CLI (dev server) and the time-skipping test server, built or fetched once into a cache
  *    outside the repo (see src/infra/temporal-binaries.ts);
+ *  - temporal-server and temporal-sql-tool of the release docker-compose.yml runs, built with Go into that cache,
+ *    for test/integration/compose-temporal.test.ts;
  *  - PostgreSQL: DATABASE_URL if set, else a throw-away embedded server.
  * Arguments are passed to jest: `npm test -- test/unit`.
  */
@@ -10,13 +12,18 @@ import { loadConfig } from '../src/config';
 import { startScratchPostgres } from '../src/infra/scratch-postgres';
 import { findTemporalCli, findTestServer, timeTestServerStart } from '../src/infra/temporal-binaries';
 import { createLogger } from '../src/logger';
+import { findTemporalServerTools } from '../test/support/temporal-server-tools';
 
 async function main(): Promise<number> {
   const config = loadConfig();
   const log = createLogger({ level: config.log.level, name: 'test-setup' });
-  const [cli, testServer] = await Promise.all([findTemporalCli(config, log), findTestServer(config, log)]);
-  if (!cli || !testServer) {
-    log.error({ cli, testServer }, 'Temporal binaries missing: install Go and Maven, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH');
+  const [cli, testServer, serverTools] = await Promise.all([
+    findTemporalCli(config, log),
+    findTestServer(config, log),
+    findTemporalServerTools(config, log),
+  ]);
+  if (!cli || !testServer || !serverTools) {
+    log.error({ cli, testServer, serverTools }, 'Temporal binaries missing: install Go and Maven (the CLI and test server can also come from TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH)');
     return 1;
   }
 

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -25,19 +25,25 @@ export async function findTemporalCli(config: Config, log: Logger): Promise<stri
   if (found) return found;
   if (!onPath(config.binaries.searchPath, 'go')) return undefined;
   log.info({ module: TEMPORAL_CLI_MODULE }, 'building the Temporal CLI with Go (first time only, a few minutes)');
-  const staging = await mkdtemp(join(config.binaries.cacheDir, 'build-'));
+  await goInstall(config.binaries.cacheDir, TEMPORAL_CLI_MODULE, cached);
+  return cached;
+}
+
+/**
+ * `go install pkg@version`, the binary moved to `dest` only once complete (an interrupted build leaves nothing
+ * that looks installed). The child keeps the caller's Go setup (GOPATH, proxy, caches) and only installs elsewhere.
+ */
+export async function goInstall(cacheDir: string, pkg: string, dest: string): Promise<void> {
+  await mkdir(cacheDir, { recursive: true });
+  const staging = await mkdtemp(join(cacheDir, 'build-'));
   try {
-    await run('go', ['install', TEMPORAL_CLI_MODULE], {
-      // The child keeps the caller's Go setup (GOPATH, proxy, caches) and only installs elsewhere.
-      env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    await mkdir(join(config.binaries.cacheDir, 'bin'), { recursive: true });
-    await rename(join(staging, 'temporal'), cached);
+    await run('go', ['install', pkg], { env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' }, maxBuffer: 64 * 1024 * 1024 });
+    const built = pkg.slice(pkg.lastIndexOf('/') + 1).split('@')[0] ?? '';
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(join(staging, built), dest);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  return cached;
 }
 
 /**
@@ -133,11 +139,12 @@ async function archiveClasses(dir: string, log: Logger): Promise<void> {
   if (!existsSync(join(dir, 'classes.jsa'))) log.warn('class-data-sharing archive was not written; the test server will start slower');
 }
 
-export async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1: any the system picks, or `port` itself (rejects when it is taken). */
+export async function freePort(port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
@@ -160,7 +167,7 @@ export async function waitForPort(port: number, timeoutMs: number, host = '127.0
   }
 }
 
-function onPath(searchPath: string, command: string): string | undefined {
+export function onPath(searchPath: string, command: string): string | undefined {
   for (const dir of searchPath.split(delimiter)) {
     const candidate = join(dir, command);
     if (dir && existsSync(candidate)) return candidate;

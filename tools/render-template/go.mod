@@ -1,0 +1,3 @@
+module kasparro-etl/tools/render-template
+
+go 1.21
