@@ -11,7 +11,8 @@
  *   restart-resume  Ctrl-C, a clean exit, start again: the next run reads on from the checkpoint, no duplicates
  *   runbook-reset   the README runbook: the CLI's failing run, its psql queries, `temporal workflow reset`
  *   rate-limit      two 429s with Retry-After: the fetch activity waits and retries, and the run completes
- *   cli             the README's other commands: the CLI block, the simulator, compose check, benchmarks (--quick)
+ *   cli             the README's other commands: the CLI block (its fatal run fails; its servers come up), the
+ *                   simulator, compose check, benchmarks (--quick)
  *   stop            Ctrl-C, a clean exit, the data directory removed (runs after a failure too)
  *
  * stdout: one line per step, `PASS <step>: <evidence>` or `FAIL <step>: <reason>`; the exit code is 1 when any

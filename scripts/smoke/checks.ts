@@ -6,7 +6,8 @@ import type { RunResponse, RunsResponse } from '../../api/routes/runs';
 import type { StatsResponse } from '../../api/routes/stats';
 import { SOURCE_NAMES } from '../../src/sources';
 import { getJson, GiveUp, postJson, waitFor } from './http';
-import { checkVerbatim, psqlRows, README_COMMANDS, type ReadmeCommand, type ShellResult } from './readme';
+import { freePort } from '../../src/infra/temporal-binaries';
+import { checkVerbatim, psqlRows, README_COMMANDS, type ReadmeCommand, type ReadmeRun, type ShellResult } from './readme';
 import { describeExit, type System } from './system';
 
 type Health = z.infer<typeof HealthResponse>;
@@ -36,7 +37,7 @@ export interface SmokeDeps {
   simulatorUrl: string;
   /** `cli` is undefined when there is none; `searched` says where it was looked for. */
   temporal: { address: string; namespace: string; cli: string | undefined; searched: string };
-  readme: (name: ReadmeCommand, until?: RegExp) => Promise<ShellResult>;
+  readme: (name: ReadmeCommand, extra?: ReadmeRun) => Promise<ShellResult>;
   removeDataDir: () => Promise<string>;
 }
 
@@ -186,16 +187,36 @@ export function createChecks(deps: SmokeDeps) {
 
     /**
      * The README's other commands against the running system: the command-line block, the compose check, the
-     * simulator on its own (stopped once it prints its URL) and both benchmarks at smoke size. Each exits 0.
+     * simulator on its own and both benchmarks at smoke size each exit 0; the servers among them (a worker, the
+     * API on a port of its own, with and without --bootstrap, the simulator) are stopped with Ctrl-C once their
+     * log says they are up. The command line's fatal run fails and leaves its run failed.
      */
     async cli(): Promise<string> {
-      const names = ['runAll', 'migrate', 'schedules', 'healthApi', 'healthWorker', 'composeCheck', 'simulator', 'benchEtl', 'benchApi'] as const;
-      const until: Partial<Record<ReadmeCommand, RegExp>> = { simulator: /^http:\/\/\S+:4010/m };
+      // First: with a coingecko run in flight (`run all` starts one), `run coingecko` would return that run.
+      const failing = await deps.readme('failRunGecko');
+      if (failing.code === 0) throw new Error(`\`${README_COMMANDS.failRunGecko}\` exited 0: the run should have failed`);
+      const { runId } = cliRun(failing.stdout);
+      const failed = await api<Run>(`/runs/${runId}`);
+      if (failed.status !== 'failed' || failed.counts.fetched < 500) {
+        throw new Error(`run ${short(runId)} is ${failed.status} with ${failed.counts.fetched} records; expected failed after 500+`);
+      }
+
+      const names = ['runAll', 'migrate', 'schedules', 'healthApi', 'healthWorker', 'worker', 'api', 'apiBootstrap', 'composeCheck', 'simulator', 'benchEtl', 'benchApi'] as const;
+      const ownPort = { API_PORT: String(await freePort()) };
+      const extra: Partial<Record<ReadmeCommand, ReadmeRun>> = {
+        worker: { until: /"msg":"worker polling"/ },
+        api: { until: /"msg":"API listening"/, env: ownPort },
+        apiBootstrap: { until: /"msg":"bootstrap done/, env: ownPort },
+        simulator: { until: /^http:\/\/\S+:4010/m },
+      };
       for (const name of names) {
-        const result = await deps.readme(name, until[name]);
+        const result = await deps.readme(name, extra[name]);
         if (result.code !== 0) throw new Error(`\`${README_COMMANDS[name]}\` exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(-300)}`);
       }
-      return `${names.map((name) => `\`${README_COMMANDS[name]}\``).join(', ')}: each exited 0`;
+      return (
+        `\`${README_COMMANDS.failRunGecko}\` exited ${failing.code}, run ${short(runId)} failed with ${failed.counts.fetched} records; ` +
+        `${names.map((name) => `\`${README_COMMANDS[name]}\``).join(', ')}: each exited 0 or came up`
+      );
     },
 
     async rateLimit(): Promise<string> {

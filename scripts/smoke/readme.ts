@@ -19,6 +19,10 @@ export const README_COMMANDS = {
   duplicates:
     'psql "$DATABASE_URL" -c "select count(*) from (select 1 from quotes group by source, source_asset_id, source_updated_at having count(*) > 1) d"',
   runAll: 'npm run etl -- run all',
+  failRunGecko: 'npm run etl -- run coingecko --fail-after 500 --mode fatal --wait',
+  worker: 'npm run etl -- worker',
+  api: 'npm run etl -- api',
+  apiBootstrap: 'npm run etl -- api --bootstrap',
   migrate: 'npm run etl -- migrate',
   schedules: 'npm run etl -- schedules',
   healthApi: 'npm run etl -- healthcheck api',
@@ -30,6 +34,11 @@ export const README_COMMANDS = {
 } as const;
 
 export type ReadmeCommand = keyof typeof README_COMMANDS;
+
+export interface ReadmeRun {
+  until?: RegExp;
+  env?: NodeJS.ProcessEnv;
+}
 
 const README_PATH = join(__dirname, '..', '..', 'README.md');
 
@@ -59,12 +68,15 @@ export interface ShellResult {
  * output is appended to `transcript`, which the smoke test keeps when a step fails.
  */
 export function readmeShell(options: { place: Place; env: NodeJS.ProcessEnv; cwd: string; transcript: string; timeoutMs: number }) {
-  /** `until`: a server that runs until stopped; it is stopped (Ctrl-C) once its output matches, and counts as exit 0. */
-  return async (name: ReadmeCommand, until?: RegExp): Promise<ShellResult> => {
+  /**
+   * `until`: a server that runs until stopped; it is stopped (Ctrl-C) once its output matches, and counts as exit 0.
+   * `env`: settings of this command only, e.g. a port of its own beside the running system.
+   */
+  return async (name: ReadmeCommand, extra: ReadmeRun = {}): Promise<ShellResult> => {
     const command = README_COMMANDS[name];
     // The runbook's export first, for psql and for the commands that read DATABASE_URL themselves.
     const lines = [README_COMMANDS.databaseUrl, command].map((line) => localize(line, options.place));
-    const result = await runShell(lines.join('\n'), { ...options, until });
+    const result = await runShell(lines.join('\n'), { ...options, env: { ...options.env, ...extra.env }, until: extra.until });
     await appendFile(options.transcript, `$ ${lines.join('\n$ ')}\n${result.stdout}${result.stderr}[exit ${result.code}]\n\n`);
     return result;
   };
