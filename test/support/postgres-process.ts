@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from './processes';
 
 export interface PostgresProcess {
   url: string;
@@ -21,12 +21,8 @@ export async function startPostgresProcess(dir: string, port: number): Promise<P
   const { url } = await firstLine<{ url: string }>(child);
   return {
     url,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
+    // A fast shutdown takes seconds; only a hung one is killed.
+    stop: () => stopChild(child, 60_000),
   };
 }
 

@@ -12,6 +12,8 @@ export class Processes {
   /** Starts `command`; its stderr goes to the test's output unless `stdio` says otherwise. */
   start(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], ...options });
+    // A command that cannot be spawned (ENOENT) emits 'error' and never 'exit'; exitOf() answers 127 for it.
+    child.on('error', (err) => console.error(`${command}: ${err.message}`));
     this.children.push(child);
     return child;
   }
@@ -26,19 +28,27 @@ export class Processes {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(this.children.map(stop));
+    await Promise.all(this.children.map((child) => stopChild(child)));
   }
 }
 
+/** The child's exit code; 127 (a shell's "command not found") when it could not be spawned at all. */
 export async function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.pid === undefined) return 127;
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+/** SIGTERM, and SIGKILL if the child is still running after `graceMs`; resolves once it has exited. */
+export async function stopChild(child: ChildProcess, graceMs = 20_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  await exited;
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
 }
