@@ -22,10 +22,12 @@ async function main(): Promise<number> {
     findTestServer(config, log),
     findTemporalServerTools(config, log),
   ]);
-  if (!cli || !testServer || !serverTools) {
-    log.error({ cli, testServer, serverTools }, 'Temporal binaries missing: install Go and Maven (the CLI and test server can also come from TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH)');
+  if (!cli || !testServer) {
+    log.error({ cli, testServer }, 'Temporal binaries missing: install Go and Maven, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH');
     return 1;
   }
+  // Only compose-temporal.test.ts needs these; it fails naming Go when they are missing.
+  if (!serverTools) log.warn('Go is not installed: temporal-server cannot be built, so compose-temporal.test.ts will fail');
 
   log.info({ ms: await timeTestServerStart(testServer) }, 'time-skipping test server start-up (the SDK allows 5000 ms)');
 

@@ -7,7 +7,7 @@
  * distributed.test.ts (the dev server), this is the real server on PostgreSQL, with SQL visibility.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,20 +22,19 @@ import { loadCompose, type ComposeService } from '../support/compose';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { testLogger } from '../support/logger';
+import { startPostgresProcess, type PostgresProcess } from '../support/postgres-process';
 import { exitOf, Processes, REPO_ROOT } from '../support/processes';
 import { findTemporalServerTools, TEMPORAL_SERVER_VERSION, type TemporalServerTools } from '../support/temporal-server-tools';
 
 const run = promisify(execFile);
 const config = loadConfig();
-const serverUrl = new URL(config.databaseUrl ?? 'postgres://unset');
 const PASSWORD = `compose-${process.pid}`;
-// The databases temporal-schema creates (compose's SQL_USER owns them): one set per server, so this file is the
-// only one to use them.
-const TEMPORAL_DATABASES = ['temporal', 'temporal_visibility'];
 
 let tools: TemporalServerTools;
 let services: Record<string, ComposeService>;
-let admin: postgres.Sql;
+/** compose's temporal-db: a PostgreSQL server of this file's own, so Temporal's fixed database names are free. */
+let temporalDb: PostgresProcess;
+let serverUrl: URL;
 let app: TestDatabase;
 let simulator: Simulator;
 let dir: string;
@@ -47,13 +46,13 @@ beforeAll(async () => {
   if (!found) throw new Error('temporal-server is built with Go: install Go (`npm test` builds it once into the cache)');
   tools = found;
   services = await loadCompose({ APP_DB_PASSWORD: PASSWORD, TEMPORAL_DB_PASSWORD: PASSWORD });
-  admin = postgres(serverUrl.href, { max: 1, onnotice: () => {} });
-  await dropTemporalDatabases();
-  // temporal-db's image creates its POSTGRES_USER as a superuser; CREATEDB is all the schema job needs.
-  await admin.unsafe(`DROP ROLE IF EXISTS temporal`);
-  await admin.unsafe(`CREATE ROLE temporal LOGIN CREATEDB PASSWORD '${PASSWORD}'`);
-  [app, simulator] = await Promise.all([createTestDatabase(), startSimulator({ coins: 300, seed: 7 })]);
   dir = await mkdtemp(join(tmpdir(), 'kasparro-compose-temporal-'));
+  await chmod(dir, 0o755); // as root, embedded PostgreSQL runs as a user of its own, who must reach temporal-db/
+  temporalDb = await startPostgresProcess(join(dir, 'temporal-db'), await freePort());
+  serverUrl = new URL(temporalDb.url);
+  // temporal-db's image creates its POSTGRES_USER as a superuser; CREATEDB is all the schema job needs.
+  await queryIn('postgres', `CREATE ROLE temporal LOGIN CREATEDB PASSWORD '${PASSWORD}'`);
+  [app, simulator] = await Promise.all([createTestDatabase(), startSimulator({ coins: 300, seed: 7 })]);
   // The images' PATH: temporal-sql-tool in admin-tools, the `temporal` CLI too.
   await mkdir(join(dir, 'bin'));
   await symlink(tools.sqlTool, join(dir, 'bin', 'temporal-sql-tool'));
@@ -62,19 +61,20 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await client?.connection.close();
-  await processes.stopAll();
-  await simulator?.close();
-  await app?.drop();
-  if (admin) {
-    await dropTemporalDatabases();
-    await admin.unsafe(`DROP ROLE IF EXISTS temporal`);
-    await admin.end();
-  }
+  // Each step on its own: one that fails must not leave the rest (servers, the temp directory) behind.
+  const steps = [
+    async () => client?.connection.close(),
+    () => processes.stopAll(),
+    async () => simulator?.close(),
+    async () => app?.drop(),
+  ];
+  const results = await Promise.allSettled(steps.map((step) => step()));
+  await temporalDb?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
-});
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+}, 120_000);
 
-test('The compose images are of the release these programs are built from', () => {
+test('When the compose file names the Temporal images, then they are of the release these programs are built from', () => {
   const minor = TEMPORAL_SERVER_VERSION.split('.').slice(0, 2).join('.');
   expect(services.temporal?.image).toBe(`temporalio/server:${minor}`);
   expect(services['temporal-schema']?.image).toBe(`temporalio/admin-tools:${minor}`);
@@ -124,8 +124,11 @@ test('When the compose topology starts (schema, server, namespace, api, worker),
   await mkdir(join(dir, 'config'));
   await writeFile(join(dir, 'config', 'docker.yaml'), rendered.stdout);
   const serverLog = await open(join(dir, 'temporal-server.log'), 'w');
-  processes.start(tools.server, ['--root', dir, '--env', 'docker', 'start'], { env: serverEnv, stdio: ['ignore', serverLog.fd, serverLog.fd] });
-  await serverLog.close();
+  try {
+    processes.start(tools.server, ['--root', dir, '--env', 'docker', 'start'], { env: serverEnv, stdio: ['ignore', serverLog.fd, serverLog.fd] });
+  } finally {
+    await serverLog.close();
+  }
 
   if ((await exitOf(firstNamespaceJob)) !== 0) {
     const lines = (await readFile(join(dir, 'temporal-server.log'), 'utf8')).trimEnd().split('\n');
@@ -220,6 +223,7 @@ async function latestSchemaVersion(kind: 'temporal' | 'visibility'): Promise<str
   return versions.at(-1)?.join('.') ?? '';
 }
 
+/** One query in one database of temporal-db, as its superuser. */
 async function queryIn<T extends object>(database: string, query: string): Promise<T[]> {
   const url = new URL(serverUrl.href);
   url.pathname = `/${database}`;
@@ -229,8 +233,4 @@ async function queryIn<T extends object>(database: string, query: string): Promi
   } finally {
     await sql.end();
   }
-}
-
-async function dropTemporalDatabases(): Promise<void> {
-  for (const database of TEMPORAL_DATABASES) await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }

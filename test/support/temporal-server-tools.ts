@@ -2,18 +2,19 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import { goInstall, onPath } from '../../src/infra/temporal-binaries';
+import { REPO_ROOT } from './processes';
 
 const run = promisify(execFile);
 
 /** The server release docker-compose.yml runs (temporalio/server and temporalio/admin-tools, same minor). */
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
 const SERVER_MODULE = 'go.temporal.io/server';
-const RENDER_TEMPLATE_SOURCE = resolve(__dirname, '..', '..', 'tools', 'render-template');
+const RENDER_TEMPLATE_SOURCE = join(REPO_ROOT, 'tools', 'render-template');
 
 /** What the compose file's Temporal images hold, built natively: test/integration/compose-temporal.test.ts. */
 export interface TemporalServerTools {
