@@ -4,9 +4,9 @@ import type { DataResponse } from '../../api/routes/data';
 import type { HealthResponse } from '../../api/routes/health';
 import type { RunResponse, RunsResponse } from '../../api/routes/runs';
 import type { StatsResponse } from '../../api/routes/stats';
+import { freePort } from '../../src/infra/temporal-binaries';
 import { SOURCE_NAMES } from '../../src/sources';
 import { getJson, GiveUp, postJson, waitFor } from './http';
-import { freePort } from '../../src/infra/temporal-binaries';
 import { checkVerbatim, psqlRows, README_COMMANDS, type ReadmeCommand, type ReadmeRun, type ShellResult } from './readme';
 import { describeExit, type System } from './system';
 
@@ -192,7 +192,10 @@ export function createChecks(deps: SmokeDeps) {
      * log says they are up. The command line's fatal run fails and leaves its run failed.
      */
     async cli(): Promise<string> {
-      // First: with a coingecko run in flight (`run all` starts one), `run coingecko` would return that run.
+      // With a coingecko run in flight (the restarted system's first run may still be going, and `run all`
+      // starts one), `run coingecko` would return that run: wait for it, and fail a run first.
+      const current = await latestRun('coingecko');
+      if (current?.status === 'running') await waitForRun(current.run_id, 'succeeded', 120_000, ['failed', 'cancelled']);
       const failing = await deps.readme('failRunGecko');
       if (failing.code === 0) throw new Error(`\`${README_COMMANDS.failRunGecko}\` exited 0: the run should have failed`);
       const { runId } = cliRun(failing.stdout);
@@ -209,13 +212,22 @@ export function createChecks(deps: SmokeDeps) {
         apiBootstrap: { until: /"msg":"bootstrap done/, env: ownPort },
         simulator: { until: /^http:\/\/\S+:4010/m },
       };
+      // What the servers of the CLI log last when Ctrl-C stopped them in order.
+      const stoppedCleanly: Partial<Record<ReadmeCommand, RegExp>> = {
+        worker: /"msg":"worker stopped"/,
+        api: /"msg":"API stopped"/,
+        apiBootstrap: /"msg":"API stopped"/,
+      };
       for (const name of names) {
         const result = await deps.readme(name, extra[name]);
-        if (result.code !== 0) throw new Error(`\`${README_COMMANDS[name]}\` exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(-300)}`);
+        const output = (result.stderr || result.stdout).trim().slice(-300);
+        if (result.code !== 0) throw new Error(`\`${README_COMMANDS[name]}\` exited ${result.code}: ${output}`);
+        const stopped = stoppedCleanly[name];
+        if (stopped && !stopped.test(result.stdout)) throw new Error(`\`${README_COMMANDS[name]}\` did not stop cleanly on Ctrl-C: ${output}`);
       }
       return (
         `\`${README_COMMANDS.failRunGecko}\` exited ${failing.code}, run ${short(runId)} failed with ${failed.counts.fetched} records; ` +
-        `${names.map((name) => `\`${README_COMMANDS[name]}\``).join(', ')}: each exited 0 or came up`
+        `${names.map((name) => `\`${README_COMMANDS[name]}\``).join(', ')}: each exited 0, or came up and stopped cleanly on Ctrl-C`
       );
     },
 

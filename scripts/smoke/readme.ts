@@ -69,7 +69,8 @@ export interface ShellResult {
  */
 export function readmeShell(options: { place: Place; env: NodeJS.ProcessEnv; cwd: string; transcript: string; timeoutMs: number }) {
   /**
-   * `until`: a server that runs until stopped; it is stopped (Ctrl-C) once its output matches, and counts as exit 0.
+   * `until`: a server that runs until stopped; it is stopped (Ctrl-C) once its output matches, and counts as exit 0
+   * once every process of it has exited (the caller checks its log for a clean stop).
    * `env`: settings of this command only, e.g. a port of its own beside the running system.
    */
   return async (name: ReadmeCommand, extra: ReadmeRun = {}): Promise<ShellResult> => {
@@ -82,6 +83,9 @@ export function readmeShell(options: { place: Place; env: NodeJS.ProcessEnv; cwd
   };
 }
 
+/** How long a server of the README may take to stop after Ctrl-C (the worker drains its activities first). */
+const STOP_AFTER_CTRL_C_MS = 60_000;
+
 function runShell(
   script: string,
   { env, cwd, timeoutMs, until }: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number; until?: RegExp | undefined },
@@ -92,20 +96,25 @@ function runShell(
     let stdout = '';
     let stderr = '';
     let stopped = false;
+    const kill = (why: string) => {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      reject(new Error(`${why}: ${script.split('\n').pop()}`));
+    };
+    let timer = setTimeout(() => kill(`command did not finish within ${timeoutMs / 1000}s`), timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (until && !stopped && until.test(stdout) && child.pid) {
         stopped = true;
+        // Ctrl-C: the shell and npm die of it at once; the program itself shuts down and exits.
         process.kill(-child.pid, 'SIGINT');
+        clearTimeout(timer);
+        timer = setTimeout(() => kill(`still running ${STOP_AFTER_CTRL_C_MS / 1000}s after Ctrl-C`), STOP_AFTER_CTRL_C_MS);
       }
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      reject(new Error(`command did not finish within ${timeoutMs / 1000}s: ${script.split('\n').pop()}`));
-    }, timeoutMs);
     child.once('error', reject);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': it waits for every process holding the output, i.e. the program as well as the shell.
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code: stopped ? 0 : code, stdout, stderr });
     });

@@ -53,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
       onShutdownSignal(() => worker.shutdown());
       await worker.run();
       await sql.end();
+      log.info('worker stopped');
       return;
     }
     case 'api': {
@@ -72,6 +73,7 @@ async function main(argv: string[]): Promise<void> {
       await api.close();
       await connection.close();
       await sql.end();
+      log.info('API stopped');
       return;
     }
     case 'run': {
