@@ -41,7 +41,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       try {
         body = await api.get(path, { searchParams, signal }).text();
       } catch (err) {
-        throw classify(err, where);
+        throw classify(err, where, options.baseUrl);
       }
       try {
         return JSON.parse(body) as unknown;
@@ -53,7 +53,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 }
 
-function classify(err: unknown, where: string): Error {
+function classify(err: unknown, where: string, baseUrl: string): Error {
   if (err instanceof HTTPError) {
     const status = err.response.status;
     if (status === 429) {
@@ -66,8 +66,11 @@ function classify(err: unknown, where: string): Error {
   }
   if (err instanceof TimeoutError) return new UpstreamUnavailableError(`${where}: timed out`);
   if (err instanceof Error && err.name === 'AbortError') return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new UpstreamUnavailableError(`${where}: ${message}`);
+  // No answer at all (DNS, refused, reset): fetch says only "fetch failed"; the cause names what and where.
+  // (Read by shape: undici's errors come from another realm under jest, where instanceof Error is false.)
+  const { message = String(err), cause } = (err ?? {}) as { message?: string; cause?: { message?: string } };
+  const because = cause?.message ? ` (${cause.message})` : '';
+  return new UpstreamUnavailableError(`${where} at ${baseUrl}: ${message}${because}`);
 }
 
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */

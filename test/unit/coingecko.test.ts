@@ -1,4 +1,5 @@
 import { loadConfig } from '../../src/config';
+import { freePort } from '../../src/infra/temporal-binaries';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import {
   InvalidPayloadError,
@@ -229,6 +230,14 @@ describe('CoinGecko fetchPage against the market simulator', () => {
     sim.setFault({ kind: 'server-error', source: 'coingecko' });
     await expect(source.fetchPage({ page: 1 }, CONTEXT)).rejects.toBeInstanceOf(UpstreamUnavailableError);
     expect((await source.fetchPage({ page: 1 }, CONTEXT)).records).toHaveLength(5);
+  });
+
+  test('When nothing answers at the base URL, then the failure is UpstreamUnavailableError naming the URL and the cause', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const failure = coingecko({ COINGECKO_BASE_URL: closed }).fetchPage({ page: 1 }, CONTEXT);
+    await expect(failure).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(failure).rejects.toMatchObject({ retryable: true, message: expect.stringContaining(`at ${closed}`) });
+    await expect(failure).rejects.toMatchObject({ message: expect.stringContaining('ECONNREFUSED') });
   });
 
   test('When the path does not exist (404), then the failure is UpstreamRejectedError', async () => {
