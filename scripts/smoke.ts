@@ -13,6 +13,8 @@
  *   rate-limit      two 429s with Retry-After: the fetch activity waits and retries, and the run completes
  *   cli             the README's other commands: the CLI block (its fatal run fails; its servers come up), the
  *                   simulator, compose check, benchmarks (--quick)
+ *   real-apis       plain `npm start` beside it: up and healthy offline, the CSV ingested, each API run retrying
+ *                   with an error naming the real host; Ctrl-C stops it cleanly
  *   stop            Ctrl-C, a clean exit, the data directory removed (runs after a failure too)
  *
  * stdout: one line per step, `PASS <step>: <evidence>` or `FAIL <step>: <reason>`; the exit code is 1 when any
@@ -79,11 +81,19 @@ async function main(): Promise<number> {
   const temporalAddress = `127.0.0.1:${config.temporal.devPort}`;
   const system = new System({ command: README_COMMANDS.start, cwd: ROOT, env, dataDir, logFile: join(work, 'system.log') });
 
-  const removeDataDir = async () => {
-    await rm(dataDir, { recursive: true, force: true });
-    if (existsSync(dataDir)) throw new Error(`${dataDir} could not be removed`);
-    return `${dataDir} removed`;
+  // The default `npm start` (real APIs) runs beside it, on settings of its own.
+  // Not under a name that starts with dataDir's: System.leftovers() matches command lines by substring.
+  const realDataDir = join(work, 'real-apis-data');
+  const realEnv = { ...inherited, ...(await smokeSettings(realDataDir)) };
+  const realConfig = loadConfig(realEnv);
+  const realSystem = new System({ command: README_COMMANDS.startReal, cwd: ROOT, env: realEnv, dataDir: realDataDir, logFile: join(work, 'system-real-apis.log') });
+
+  const remover = (dir: string) => async () => {
+    await rm(dir, { recursive: true, force: true });
+    if (existsSync(dir)) throw new Error(`${dir} could not be removed`);
+    return `${dir} removed`;
   };
+  const removeDataDir = remover(dataDir);
   const checks = createChecks({
     system,
     setup:
@@ -101,6 +111,12 @@ async function main(): Promise<number> {
       timeoutMs: 120_000,
     }),
     removeDataDir,
+    realApis: {
+      system: realSystem,
+      apiUrl: `http://${realConfig.api.host}:${realConfig.api.port}`,
+      temporalAddress: `127.0.0.1:${realConfig.temporal.devPort}`,
+      removeDataDir: remover(realDataDir),
+    },
   });
 
   const steps: Step[] = [
@@ -113,14 +129,16 @@ async function main(): Promise<number> {
     { name: 'runbook-reset', timeoutMs: 300_000, run: checks.runbookReset },
     { name: 'rate-limit', timeoutMs: 300_000, run: checks.rateLimit },
     { name: 'cli', timeoutMs: 480_000, run: checks.cli },
+    { name: 'real-apis', timeoutMs: 400_000, run: checks.realApis },
     { name: 'stop', timeoutMs: 120_000, run: checks.stop, always: true },
   ];
 
   // Whatever ends the smoke test (a failure, a Ctrl-C, the overall timeout), the system does not outlive it.
   const cleanUp = async (passed: boolean) => {
-    const killed = await system.kill();
+    const killed = [...(await system.kill()), ...(await realSystem.kill())];
     if (killed.length > 0) console.error(`smoke: killed what was still running: ${killed.join('; ')}`);
     await rm(dataDir, { recursive: true, force: true });
+    await rm(realDataDir, { recursive: true, force: true });
     const kept = await readdir(work);
     if (passed || kept.length === 0) await rm(work, { recursive: true, force: true });
     else console.error(`smoke: kept for a look: ${kept.map((name) => join(work, name)).join(', ')}`);

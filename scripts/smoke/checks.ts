@@ -5,6 +5,7 @@ import type { HealthResponse } from '../../api/routes/health';
 import type { RunResponse, RunsResponse } from '../../api/routes/runs';
 import type { StatsResponse } from '../../api/routes/stats';
 import { freePort } from '../../src/infra/temporal-binaries';
+import { workflowIdFor } from '../../src/shared/names';
 import { SOURCE_NAMES } from '../../src/sources';
 import { getJson, GiveUp, postJson, waitFor } from './http';
 import { checkVerbatim, psqlRows, README_COMMANDS, type ReadmeCommand, type ReadmeRun, type ShellResult } from './readme';
@@ -39,7 +40,12 @@ export interface SmokeDeps {
   temporal: { address: string; namespace: string; cli: string | undefined; searched: string };
   readme: (name: ReadmeCommand, extra?: ReadmeRun) => Promise<ShellResult>;
   removeDataDir: () => Promise<string>;
+  /** Plain `npm start` (the real APIs), on ports and a data directory of its own. */
+  realApis: { system: System; apiUrl: string; temporalAddress: string; removeDataDir: () => Promise<string> };
 }
+
+/** Where `npm start` without --demo fetches from (the defaults of COINGECKO_BASE_URL / COINPAPRIKA_BASE_URL). */
+const REAL_HOSTS = { coingecko: 'api.coingecko.com', coinpaprika: 'api.coinpaprika.com' } as const;
 
 /** The sources the simulator stands in for. */
 const API_SOURCES = ['coingecko', 'coinpaprika'] as const;
@@ -257,14 +263,65 @@ export function createChecks(deps: SmokeDeps) {
       );
     },
 
+    /**
+     * `npm start` without --demo targets the real APIs, out of reach offline: it still comes up healthy, ingests
+     * the bundled CSV, and each API run keeps retrying its fetch with an error naming the real host; Ctrl-C
+     * stops it cleanly with those runs in flight.
+     */
+    async realApis(): Promise<string> {
+      const real = deps.realApis;
+      const began = Date.now();
+      await real.system.start();
+      await real.system.waitUp(START_TIMEOUT_MS);
+      const up = seconds(Date.now() - began);
+      await healthy(real.apiUrl);
+      const csv = await waitFor(
+        'the first csv run to succeed',
+        async () => {
+          const [run] = (await api<RunPage>('/runs?source=csv&limit=1', real.apiUrl)).data;
+          if (run?.status === 'failed') throw new GiveUp(`csv run failed: ${run.error}`);
+          return run?.status === 'succeeded' ? run : undefined;
+        },
+        { timeoutMs: 90_000 },
+      );
+      const connection = await Connection.connect({ address: real.temporalAddress });
+      const failures: string[] = [];
+      try {
+        const client = new Client({ connection, namespace: deps.temporal.namespace });
+        for (const [source, host] of Object.entries(REAL_HOSTS)) {
+          let seen = 'no fetch attempt yet';
+          const failure = await waitFor(
+            `${source}'s fetch to fail naming ${host}`,
+            async () => {
+              const pending = (await client.workflow.getHandle(workflowIdFor(source)).describe()).raw.pendingActivities ?? [];
+              const message = pending.map((a) => a.lastFailure?.message).find(Boolean);
+              if (message) seen = message;
+              return message?.includes(host) ? message : undefined;
+            },
+            { timeoutMs: 90_000, lastSeen: () => seen },
+          );
+          const [run] = (await api<RunPage>(`/runs?source=${source}&limit=1`, real.apiUrl)).data;
+          if (run?.status !== 'running') throw new Error(`the ${source} run is ${run?.status}; a fetch failure must leave it retrying`);
+          failures.push(`${source} "${failure}"`);
+        }
+      } finally {
+        await connection.close();
+      }
+      const stopped = await stopCleanly(real.system);
+      return (
+        `\`npm start\` up in ${up}, GET /health 200; csv run ${short(csv.run_id)} succeeded with ${csv.counts.fetched} records; ` +
+        `runs in flight, retrying: ${failures.join('; ')}; ${stopped}; ${await real.removeDataDir()}`
+      );
+    },
+
     async stop(): Promise<string> {
       const stopped = system.running ? await stopCleanly() : 'the system was not running';
       return `${stopped}; ${await deps.removeDataDir()}`;
     },
   };
 
-  async function api<T>(path: string): Promise<T> {
-    const res = await getJson<T>(`${apiUrl}${path}`);
+  async function api<T>(path: string, base = apiUrl): Promise<T> {
+    const res = await getJson<T>(`${base}${path}`);
     if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
     return res.body;
   }
@@ -273,12 +330,12 @@ export function createChecks(deps: SmokeDeps) {
     return getJson<SimulatorHealth>(`${simulatorUrl}/__sim/health`).then((res) => res.body);
   }
 
-  async function healthy(): Promise<Health> {
+  async function healthy(base = apiUrl): Promise<Health> {
     let seen = '';
     return waitFor(
       'GET /health 200',
       async () => {
-        const res = await getJson<Health>(`${apiUrl}/health`);
+        const res = await getJson<Health>(`${base}/health`);
         seen = `${res.status} ${res.body.message}`;
         return res.status === 200 ? res.body : undefined;
       },
@@ -341,10 +398,10 @@ export function createChecks(deps: SmokeDeps) {
    * Ctrl-C, and what a clean stop looks like: npm gone (it exits on SIGINT itself, or 0), everything stopped in
    * order, no process left.
    */
-  async function stopCleanly(): Promise<string> {
-    const exit = await system.interrupt(STOP_TIMEOUT_MS);
-    if (exit.code !== 0 && exit.signal !== 'SIGINT') throw new Error(`after SIGINT npm start exited with ${describeExit(exit)}: ${await system.lastError()}`);
-    const log = await system.log();
+  async function stopCleanly(which = system): Promise<string> {
+    const exit = await which.interrupt(STOP_TIMEOUT_MS);
+    if (exit.code !== 0 && exit.signal !== 'SIGINT') throw new Error(`after SIGINT npm start exited with ${describeExit(exit)}: ${await which.lastError()}`);
+    const log = await which.log();
     const problems = log.filter((e) => typeof e.msg === 'string' && e.msg.startsWith('while stopping'));
     if (problems.length > 0) throw new Error(`stopping logged: ${problems.map((e) => e.msg).join('; ')}`);
     const stopped = log.filter((e) => typeof e.msg === 'string' && e.msg.startsWith('stopping ')).map((e) => (e.msg as string).slice(9));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
  */
 export const README_COMMANDS = {
   start: 'npm start -- --demo',
+  startReal: 'npm start',
   databaseUrl: 'export DATABASE_URL="postgres://postgres:$(cat .data/postgres/pg-password)@127.0.0.1:54329/kasparro"',
   failRun: 'npm run etl -- run coinpaprika --fail-after 1000 --mode fatal --wait',
   recentRuns: 'psql "$DATABASE_URL" -c "select run_id, status, fetched, error from etl_runs order by started_at desc limit 3"',
