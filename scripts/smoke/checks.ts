@@ -44,11 +44,10 @@ export interface SmokeDeps {
   realApis: { system: System; apiUrl: string; temporalAddress: string; removeDataDir: () => Promise<string> };
 }
 
-/** Where `npm start` without --demo fetches from (the defaults of COINGECKO_BASE_URL / COINPAPRIKA_BASE_URL). */
-const REAL_HOSTS = { coingecko: 'api.coingecko.com', coinpaprika: 'api.coinpaprika.com' } as const;
-
 /** The sources the simulator stands in for. */
 const API_SOURCES = ['coingecko', 'coinpaprika'] as const;
+/** Where `npm start` without --demo and without API keys fetches them from (the *_BASE_URL defaults), written out: the smoke test checks from outside. */
+const REAL_HOSTS: Record<(typeof API_SOURCES)[number], string> = { coingecko: 'api.coingecko.com', coinpaprika: 'api.coinpaprika.com' };
 /** The runbook's `--fail-after 1000`; the API injection asks for the same. */
 const FAIL_AFTER = 1000;
 const RATE_LIMIT = { times: 2, retryAfterSeconds: 3 };
