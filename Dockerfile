@@ -4,6 +4,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies patches/ (patch-package): the driver's fix must be in the image too.
+COPY patches ./patches
 RUN npm ci --no-fund --no-audit
 COPY . .
 # Workers run the workflow code that was bundled (and tested) here, not a bundle made at start-up.
@@ -15,6 +17,7 @@ ENV NODE_ENV=production \
     LOG_PRETTY=false
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-fund --no-audit && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY tsconfig.json ./

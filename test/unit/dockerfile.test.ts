@@ -84,3 +84,11 @@ test('When the runtime stage installs dependencies, then it leaves the dev ones 
   expect(runtime).toMatch(/^USER node$/m);
   expect(runtime).toMatch(/^HEALTHCHECK /m);
 });
+
+test('When a stage installs dependencies, then patches/ is copied first, so npm ci applies the driver patch', () => {
+  for (const stage of dockerfile.split(/\nFROM /).slice(1)) {
+    const install = stage.search(/^RUN npm ci/m);
+    expect(install).toBeGreaterThan(0);
+    expect(stage.slice(0, install)).toMatch(/^COPY patches \.\/patches$/m);
+  }
+});
