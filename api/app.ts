@@ -1,6 +1,7 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { Router, type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import { watchQuoteChanges } from '../src/db/change-feed';
 import type { ApiDeps } from './deps';
 import { errorHandler, unknownRoute } from './errors';
 import { createMetrics } from './metrics';
@@ -14,11 +15,15 @@ import { indexRoute, metricsRoute, openApiRoute } from './routes/meta';
 
 export type { ApiDeps } from './deps';
 
-/** The Express app, built apart from listen() so tests drive it with supertest. */
-export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<typeof buildOpenApiDocument> } {
+/**
+ * The Express app, built apart from listen() so tests drive it with supertest. With the read cache on, it listens
+ * for quote changes on a connection of its own, which close() ends.
+ */
+export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<typeof buildOpenApiDocument>; close(): Promise<void> } {
   const metrics = createMetrics(deps.sql);
+  const changes = deps.readCacheMs > 0 ? watchQuoteChanges(deps.sql, deps.log) : undefined;
   const routes = [
-    ...allRoutes(deps),
+    ...allRoutes(deps, changes),
     assetRoute(deps.sql),
     etlRunRoute(deps),
     metricsRoute(metrics.registry),
@@ -44,5 +49,5 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ty
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
   app.use(unknownRoute);
   app.use(errorHandler);
-  return { app, openapi };
+  return { app, openapi, close: async () => changes?.close() };
 }

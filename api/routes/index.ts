@@ -1,4 +1,4 @@
-import { watchQuoteChanges } from '../../src/db/change-feed';
+import type { ChangeFeed } from '../../src/db/change-feed';
 import type { ApiDeps } from '../deps';
 import type { Route } from '../route';
 import { compareRunsRoute } from './compare-runs';
@@ -7,9 +7,8 @@ import { healthRoute } from './health';
 import { runRoute, runsRoute } from './runs';
 import { statsRoute } from './stats';
 
-/** Every endpoint, in the order the OpenAPI document lists them. */
-export function allRoutes(deps: ApiDeps): Route<never, never, never>[] {
-  const changes = deps.readCacheMs > 0 ? watchQuoteChanges(deps.sql, deps.log) : undefined;
+/** Every endpoint, in the order the OpenAPI document lists them. `changes` lets /data reuse pages safely. */
+export function allRoutes(deps: ApiDeps, changes?: ChangeFeed): Route<never, never, never>[] {
   return [
     dataRoute(deps.sql, deps.readCacheMs, changes),
     statsRoute(deps.sql, deps.readCacheMs),

@@ -9,7 +9,7 @@ import { version } from '../../package.json';
 
 /** Composition root of the HTTP API: config → app → listen. Returns a close() that drains in-flight requests. */
 export async function startApi(config: Config, sql: Sql, client: Client, log: Logger): Promise<{ url: string; close(): Promise<void> }> {
-  const { app } = createApp({
+  const { app, close: closeApp } = createApp({
     sql,
     log: log.child({ component: 'api' }),
     version,
@@ -29,6 +29,7 @@ export async function startApi(config: Config, sql: Sql, client: Client, log: Lo
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      await closeApp();
     },
   };
 }

@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import type { Logger } from '../logger';
 import type { Sql } from './sql';
 
@@ -6,30 +7,65 @@ export const QUOTES_CHANGED = 'quotes_changed';
 
 export interface ChangeFeed {
   /**
-   * Changes whenever quotes may have changed: on every notification, and whenever the listening connection
-   * reconnects, since notifications sent while it was down are lost. Undefined until the first LISTEN is in
-   * place: nothing read before then may be reused.
+   * Changes whenever quotes may have changed: on every notification, and whenever LISTEN is in place again after
+   * its connection was lost, since notifications sent meanwhile are lost. Undefined while no LISTEN is in place
+   * (before the first one, and from a lost connection until the next): nothing read then may be reused.
    */
   version(): number | undefined;
+  /** Stops listening and closes the connection. */
+  close(): Promise<void>;
 }
 
 /**
- * Listens for committed quote changes on a connection of its own (postgres.js keeps one per pool and re-listens
- * after a reconnect). A first LISTEN that fails (the database not up yet) is tried again every `retryMs`; should
- * postgres.js's own re-listening fail, no more versions come, so readers also bound how long they trust one
- * (API_READ_CACHE_MS).
+ * Listens for committed quote changes on a connection of its own, made with the pool's settings. postgres.js's
+ * own `sql.listen` re-listens once after a reconnect and gives up silently if that fails (PostgreSQL still
+ * restarting), after which no change would ever be seen again. Here every lost connection is noticed, and
+ * LISTEN is tried again every `retryMs` until it is back.
  */
-export function watchQuoteChanges(sql: Sql, log: Logger, retryMs = 10_000): ChangeFeed {
+export function watchQuoteChanges(sql: Sql, log: Logger, retryMs = 2_000): ChangeFeed {
+  const { host, port, user, pass, database, ssl } = sql.options;
   let version: number | undefined;
+  let closing = false;
+  let retry: NodeJS.Timeout | undefined;
   const bump = () => {
     version = (version ?? 0) + 1;
   };
-  const listen = () =>
-    sql.listen(QUOTES_CHANGED, bump, bump).catch((err: unknown) => {
-      if ((err as { code?: string }).code === 'CONNECTION_ENDED') return; // the pool was closed: shutting down
+  const conn = postgres({
+    // The pool's parsed settings: postgres.js takes their host and port lists (several hosts) as they are,
+    // although its types declare single values.
+    host: host as unknown as string, port: port as unknown as number, user, pass: pass ?? undefined, database, ssl,
+    max: 1, idle_timeout: 0, max_lifetime: 0, fetch_types: false, connect_timeout: 10,
+    connection: { application_name: 'kasparro-etl change feed' },
+    onnotice: () => {},
+    // The option postgres.js's own listen() is built on; its types leave it out.
+    onnotify: (channel: string) => channel === QUOTES_CHANGED && version !== undefined && bump(),
+    onclose: () => {
+      if (closing || version === undefined) return;
+      version = undefined;
+      log.warn({ retryInMs: retryMs }, 'lost the connection that listens for quote changes: /data pages are not cached until it is back');
+      schedule();
+    },
+  } as postgres.Options<Record<string, never>>);
+  const schedule = () => {
+    if (!closing) retry = setTimeout(() => void listen(), retryMs).unref();
+  };
+  const listen = async () => {
+    try {
+      await conn.unsafe(`LISTEN "${QUOTES_CHANGED}"`);
+      bump();
+    } catch (err) {
+      if (closing) return;
       log.warn({ err, retryInMs: retryMs }, 'cannot listen for quote changes: /data pages are not cached meanwhile');
-      setTimeout(listen, retryMs).unref();
-    });
+      schedule();
+    }
+  };
   void listen();
-  return { version: () => version };
+  return {
+    version: () => version,
+    async close() {
+      closing = true;
+      clearTimeout(retry);
+      await conn.end({ timeout: 5 });
+    },
+  };
 }

@@ -111,7 +111,8 @@ describe('GET /data with the read cache on', () => {
   const priceOf = (res: request.Response): number => res.body.data[0].price_usd;
 
   test('When quotes change, then a cached page serves until the commit is announced and the change right after', async () => {
-    const cached = recordResponses(createApp({ ...ctx.deps, readCacheMs: 60_000 }).app);
+    const withCache = createApp({ ...ctx.deps, readCacheMs: 60_000 });
+    const cached = recordResponses(withCache.app);
     // Pages read before the API listens for changes are not reused: wait for its LISTEN.
     await eventually('the API to listen for quote changes', async () => {
       const [row] = await db.sql<{ n: number }[]>`
@@ -148,6 +149,7 @@ describe('GET /data with the read cache on', () => {
       expect(cached.check(ctx.openapi)).toEqual([]);
     } finally {
       await db.sql`UPDATE latest_quotes SET price_usd = ${saved?.price ?? null}::numeric WHERE source = 'coingecko' AND symbol = 'BTC'`;
+      await withCache.close();
     }
   });
 });
