@@ -4,6 +4,13 @@ import { once } from 'node:events';
 const CHILD = 'KASPARRO_OWN_PROCESS_GROUP';
 /** Signals closer together than this are one Ctrl-C (the terminal's, npm's and tsx's copies of it). */
 const ECHO_MS = 1_000;
+/** How long a server the child left behind has to stop on its signal before it is killed. */
+const LEFTOVER_GRACE_MS = 15_000;
+
+/** A long-lived process the child started, as announced to the supervisor (announceChildProcess). */
+interface ChildProcessNotice {
+  kasparroChild: { name: string; pid: number; signal: NodeJS.Signals; group: boolean };
+}
 
 /**
  * A terminal's Ctrl-C signals the whole foreground process group, and npm and tsx each forward it once more.
@@ -12,8 +19,12 @@ const ECHO_MS = 1_000;
  * entry point runs itself again as a child in a process group of its own and passes that child one signal per
  * Ctrl-C; a second Ctrl-C, later, still forces (src/bin/signals.ts).
  *
+ * The supervisor also outlives the child however the child dies (a crash, SIGKILL, the OOM killer): the servers
+ * the child announced (announceChildProcess) and left running are then stopped, so no Temporal dev server or
+ * PostgreSQL is orphaned. Should the supervisor die instead, the child shuts down as on Ctrl-C.
+ *
  * Returns 'supervisor' in the parent once the child has exited (its exit code is set), 'child' in the child,
- * which does the work. Should the parent die, the child shuts down as on Ctrl-C.
+ * which does the work.
  */
 export async function runInOwnProcessGroup(): Promise<'supervisor' | 'child'> {
   if (process.env[CHILD]) {
@@ -26,6 +37,8 @@ export async function runInOwnProcessGroup(): Promise<'supervisor' | 'child'> {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [CHILD]: '1' },
   });
+  const announced: ChildProcessNotice['kasparroChild'][] = [];
+  child.on('message', (message: Partial<ChildProcessNotice>) => message.kasparroChild && announced.push(message.kasparroChild));
   let last = -Infinity;
   const forward = (signal: NodeJS.Signals) => {
     if (Date.now() - last < ECHO_MS) return;
@@ -34,6 +47,46 @@ export async function runInOwnProcessGroup(): Promise<'supervisor' | 'child'> {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward);
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  await Promise.all(announced.map((server) => stopLeftover(server)));
   process.exitCode = code ?? (signal ? 1 : 0);
   return 'supervisor';
+}
+
+/**
+ * Tells the supervisor (if this process runs under one) about a server this process started, so that it is
+ * stopped with `signal` should this process die without stopping it. `group`: the server leads a process group
+ * of its own, all of which is signalled.
+ */
+export function announceChildProcess(name: string, pid: number | undefined, signal: NodeJS.Signals, group = false): void {
+  if (pid !== undefined && process.send) process.send({ kasparroChild: { name, pid, signal, group } } satisfies ChildProcessNotice);
+}
+
+async function stopLeftover({ name, pid, signal, group }: ChildProcessNotice['kasparroChild']): Promise<void> {
+  if (!alive(pid)) return;
+  console.error(`${name} (pid ${pid}) outlived kasparro-etl: stopping it with ${signal}`);
+  const target = group ? -pid : pid;
+  const send = (s: NodeJS.Signals) => {
+    try {
+      process.kill(target, s);
+    } catch {
+      // gone in the meantime
+    }
+  };
+  send(signal);
+  for (const deadline = Date.now() + LEFTOVER_GRACE_MS; alive(pid) && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (alive(pid)) {
+    console.error(`${name} (pid ${pid}) did not stop: killing it`);
+    send('SIGKILL');
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

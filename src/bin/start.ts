@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../logger';
 import { startSimulator } from '../simulator/server';
 import { startApi } from './api';
 import { bootstrapEtl } from './bootstrap';
-import { runInOwnProcessGroup } from './process-group';
+import { announceChildProcess, runInOwnProcessGroup } from './process-group';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
 
@@ -69,6 +69,7 @@ async function run(demo: boolean, boot: Config, log: Logger, started: Started): 
   if (!boot.databaseUrl) {
     const pg = await startEmbeddedPostgres({ dir: join(boot.dataDir, 'postgres'), port: boot.embeddedPostgresPort, log });
     started.add('PostgreSQL', () => pg.stop());
+    announceChildProcess('PostgreSQL', pg.pid, 'SIGINT'); // SIGINT: PostgreSQL's fast shutdown
     overrides.DATABASE_URL = pg.url;
   }
   let uiUrl: string | undefined;
@@ -78,6 +79,7 @@ async function run(demo: boolean, boot: Config, log: Logger, started: Started): 
     const server = await startTemporalDevServer({
       cliPath, dataDir: join(boot.dataDir, 'temporal'), port: boot.temporal.devPort, uiPort: boot.temporal.uiPort,
       namespace: boot.temporal.namespace, log,
+      onSpawn: (pid) => announceChildProcess('Temporal dev server', pid, 'SIGTERM', true),
     });
     started.add('Temporal dev server', () => server.stop());
     overrides.TEMPORAL_ADDRESS = server.address;

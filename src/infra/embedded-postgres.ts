@@ -10,6 +10,8 @@ export interface EmbeddedPostgres {
   url: string;
   /** URL of the maintenance database, for creating and dropping databases (tests). */
   adminUrl: string;
+  /** The postmaster's process id (from postmaster.pid: as root the server runs under a user of its own). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -64,7 +66,8 @@ export async function startEmbeddedPostgres(options: {
     await admin.end();
   }
   options.log.info({ port: options.port, dir: dataDir }, 'embedded PostgreSQL running');
-  return { url: `${base}/${database}`, adminUrl: `${base}/postgres`, stop: () => server.stop() };
+  const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]) || undefined;
+  return { url: `${base}/${database}`, adminUrl: `${base}/postgres`, pid, stop: () => server.stop() };
 }
 
 /**

@@ -22,6 +22,8 @@ export async function startTemporalDevServer(options: {
   uiPort: number;
   namespace: string;
   log: Logger;
+  /** Called with the server's pid as soon as it is spawned; it leads a process group of its own. */
+  onSpawn?: (pid: number) => void;
 }): Promise<DevServer> {
   await mkdir(options.dataDir, { recursive: true });
   const args = [
@@ -37,6 +39,7 @@ export async function startTemporalDevServer(options: {
   ];
   // Its own process group: the CLI signals its group when it stops, which must not reach us.
   const child: ChildProcess = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const log = options.log.child({ component: 'temporal' });
   // stdout carries the start-up banner; stderr the server's own warnings and errors.
   child.stdout?.on('data', (chunk: Buffer) => forEachLine(chunk, (line) => log.debug(line)));
