@@ -49,6 +49,7 @@ export const coingecko = defineSource({
 
     return {
       name: 'coingecko',
+      recordSchema: MarketCoin,
       scheduleIntervalMs: settings.SCHEDULE_INTERVAL_COINGECKO,
       // The listing is a live ranking, so a finished run starts again at page 1; an unfinished one resumes.
       async startCursor(saved) {

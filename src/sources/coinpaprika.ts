@@ -64,6 +64,7 @@ export const coinpaprika = defineSource({
 
     return {
       name: 'coinpaprika',
+      recordSchema: Ticker,
       scheduleIntervalMs: settings.SCHEDULE_INTERVAL_COINPAPRIKA,
       async startCursor(saved) {
         return saved && !saved.complete ? saved.cursor : { offset: 0 };

@@ -41,6 +41,12 @@ export interface Source {
   readonly name: string;
   /** How often the Temporal Schedule starts this source, in milliseconds. */
   readonly scheduleIntervalMs: number;
+  /**
+   * The raw record as normalize() parses it: the fields the source reads, their types and which are required.
+   * Its data contract (src/contracts/contract.ts) is derived from it. CSV rows, matched by header aliases, have
+   * none yet.
+   */
+  readonly recordSchema?: z.ZodType;
   /** Where a run begins: resume an unfinished run, skip what a finished one already read, or start over. */
   startCursor(saved: SavedCheckpoint | null): Promise<Cursor>;
   fetchPage(cursor: Cursor, context: FetchContext): Promise<Page>;
