@@ -14,6 +14,7 @@ export interface ContractField {
 
 interface JsonSchemaNode {
   type?: string | string[];
+  const?: unknown;
   anyOf?: JsonSchemaNode[];
   properties?: Record<string, JsonSchemaNode>;
   required?: string[];
@@ -43,6 +44,8 @@ function walk(node: JsonSchemaNode, path: string, required: boolean, out: Contra
 }
 
 function typesOf(node: JsonSchemaNode): JsonType[] {
+  // "" allowed as "unknown" (src/sources/numbers.ts) is a missing value, as profiles count blanks, not text.
+  if (node.const === '') return ['null'];
   const raw = node.anyOf ? node.anyOf.flatMap(typesOf) : [node.type ?? []].flat();
   const types = raw.map((t) => (t === 'integer' ? 'number' : t)).filter((t): t is JsonType => (JSON_TYPES as readonly string[]).includes(t));
   return [...new Set(types)];

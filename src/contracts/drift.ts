@@ -94,7 +94,8 @@ export function detectDrift(contract: ContractField[], profile: BatchProfile, op
     // Blank strings are no value rather than a string value: a number sent as "" has become empty, not text.
     const typed = (seen.types[type ?? 'null'] ?? 0) - (type === 'string' ? seen.empty : 0);
     if (type && !field.types.includes(type) && common(typed)) {
-      changes.push({ kind: 'type_changed', field: field.path, breaking: field.required, records: typed, observedType: type });
+      // Breaking even for an optional field: the record schema refuses a value of another type wherever it is.
+      changes.push({ kind: 'type_changed', field: field.path, breaking: true, records: typed, observedType: type });
       continue;
     }
     const blank = (seen.types.null ?? 0) + seen.empty;

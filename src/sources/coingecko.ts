@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toOutcome } from '../schemas/quote';
 import { createHttpClient, expectArray } from './http';
+import { knownOrNull, optionalNumber } from './numbers';
 import { idOf } from './records';
 import { duration, positiveInt, secret, url } from '../settings';
 import { defineSource, type SourceRecord } from './types';
@@ -21,9 +22,9 @@ const MarketCoin = z.object({
   symbol: z.string(),
   name: z.string(),
   current_price: z.number(),
-  market_cap: z.number().nullish(),
-  total_volume: z.number().nullish(),
-  price_change_percentage_24h: z.number().nullish(),
+  market_cap: optionalNumber(),
+  total_volume: optionalNumber(),
+  price_change_percentage_24h: optionalNumber(),
   market_cap_rank: z.number().int().nullish(),
   last_updated: z.iso.datetime({ offset: true }),
 });
@@ -82,9 +83,9 @@ export const coingecko = defineSource({
           symbol: c.symbol.toUpperCase(),
           name: c.name,
           priceUsd: c.current_price,
-          marketCapUsd: c.market_cap ?? null,
-          volume24hUsd: c.total_volume ?? null,
-          percentChange24h: c.price_change_percentage_24h ?? null,
+          marketCapUsd: knownOrNull(c.market_cap),
+          volume24hUsd: knownOrNull(c.total_volume),
+          percentChange24h: knownOrNull(c.price_change_percentage_24h),
           rank: c.market_cap_rank ?? null,
           sourceUpdatedAt: new Date(c.last_updated),
         });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toOutcome } from '../schemas/quote';
 import { createHttpClient, expectArray } from './http';
+import { knownOrNull, optionalNumber } from './numbers';
 import { idOf } from './records';
 import { duration, positiveInt, secret, url } from '../settings';
 import { defineSource, type SourceRecord } from './types';
@@ -28,9 +29,9 @@ const Ticker = z.object({
   quotes: z.object({
     USD: z.object({
       price: z.number(),
-      market_cap: z.number().nullish(),
-      volume_24h: z.number().nullish(),
-      percent_change_24h: z.number().nullish(),
+      market_cap: optionalNumber(),
+      volume_24h: optionalNumber(),
+      percent_change_24h: optionalNumber(),
     }),
   }),
 });
@@ -90,9 +91,10 @@ export const coinpaprika = defineSource({
           symbol: t.symbol.toUpperCase(),
           name: t.name,
           priceUsd: usd.price,
-          marketCapUsd: usd.market_cap ?? null,
-          volume24hUsd: usd.volume_24h ?? null,
-          percentChange24h: usd.percent_change_24h ?? null,
+          // CoinPaprika sends market_cap 0 for a coin whose supply it does not know: unknown, not worthless.
+          marketCapUsd: knownOrNull(usd.market_cap) || null,
+          volume24hUsd: knownOrNull(usd.volume_24h),
+          percentChange24h: knownOrNull(usd.percent_change_24h),
           rank: t.rank > 0 ? t.rank : null,
           sourceUpdatedAt: new Date(t.last_updated),
         });

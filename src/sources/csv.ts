@@ -117,7 +117,8 @@ function normalizeRow(record: SourceRecord): NormalizeOutcome {
     const text = get(field);
     const value = parseLooseNumber(text);
     if (value === undefined) problems.push(`${field}: "${text}" is not a number`);
-    else if (value === null && required) problems.push(`${field}: missing`);
+    // "NaN" reads as no value, but a required one that says NaN is named as such: the row had a value, a bad one.
+    else if (value === null && required) problems.push(/^nan$/i.test(text ?? '') ? `${field}: the value was NaN` : `${field}: missing`);
     return value ?? null;
   };
   const price = number('price', true);

@@ -1,3 +1,16 @@
+import { z } from 'zod';
+
+/**
+ * An optional number in an upstream's JSON record: a number, or null, absent or "" for "unknown" (some upstreams
+ * and proxies send an empty string where they have no value). The contract derived from it allows all four.
+ */
+export const optionalNumber = () => z.union([z.number(), z.literal('')]).nullish();
+
+/** What optionalNumber() parsed, with every spelling of "unknown" as null: never a guessed 0. */
+export function knownOrNull(value: number | '' | null | undefined): number | null {
+  return value === '' || value === undefined ? null : value;
+}
+
 /**
  * Lenient number parsing for hand-made files: "$1,234.50", "1.7T", "12%", " 3e-9 ", "(12.5)", "1 234 567".
  * Returns null for blanks and the usual spellings of "no value"; undefined when the text is not a number at all,

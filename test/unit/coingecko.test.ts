@@ -65,6 +65,18 @@ describe('CoinGecko normalize', () => {
     });
   });
 
+  test('When optional numbers are empty strings, then the quote loads with nulls there, not quarantined', () => {
+    const payload = { ...bitcoin(), market_cap: '', total_volume: '', price_change_percentage_24h: '' };
+    expect(source.normalize(record(payload))).toMatchObject({
+      ok: true,
+      quote: { marketCapUsd: null, volume24hUsd: null, percentChange24h: null, priceUsd: bitcoin().current_price },
+    });
+  });
+
+  test('When the required price is an empty string, then the record is refused, never loaded with a made-up price', () => {
+    expect(source.normalize(record({ ...bitcoin(), current_price: '' }))).toMatchObject({ ok: false, reason: expect.stringContaining('current_price') });
+  });
+
   test.each(['current_price', 'last_updated', 'id', 'symbol', 'name'])(
     'When the required field %s is missing, then the record is refused with a reason naming it',
     (field) => {

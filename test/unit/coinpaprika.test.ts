@@ -70,6 +70,17 @@ describe('CoinPaprika normalize', () => {
     });
   });
 
+  test('When optional USD fields are empty strings, then the quote loads with nulls there, not quarantined', () => {
+    const outcome = source.normalize(record(withUsd({ market_cap: '', volume_24h: '', percent_change_24h: '' })));
+    expect(outcome).toMatchObject({ ok: true, quote: { marketCapUsd: null, volume24hUsd: null, percentChange24h: null } });
+  });
+
+  test('When the market cap is 0, CoinPaprika’s way of saying it has none, then it is stored as unknown', () => {
+    const outcome = source.normalize(record(withUsd({ market_cap: 0, volume_24h: 0 })));
+    // Volume 0 is a real figure (nothing traded); only the market cap's 0 means "unknown".
+    expect(outcome).toMatchObject({ ok: true, quote: { marketCapUsd: null, volume24hUsd: 0 } });
+  });
+
   test('When optional USD fields are absent, then the quote has nulls there', () => {
     const { market_cap: _cap, volume_24h: _volume, percent_change_24h: _change, ...usd } = bitcoin().quotes.USD;
     const outcome = source.normalize(record({ ...bitcoin(), quotes: { USD: usd } }));

@@ -131,6 +131,14 @@ describe('CSV source: reading', () => {
     expect(rejection(source, broken)).toMatch(/^line 7: /);
   });
 
+  test('When the price is NaN, then the row is quarantined with a reason that says NaN, not "missing"', async () => {
+    const path = await csvFile(`${HEADER}\na,AAA,Alpha,NaN,,,,,${AT}\nb,BBB,Beta,,,,,,${AT}\n`);
+    const source = csvSource(path);
+    const [nan, blank] = await readFile(source);
+    expect(rejection(source, nan)).toBe('line 2: price: the value was NaN');
+    expect(rejection(source, blank)).toBe('line 3: price: missing');
+  });
+
   test('When cells use spreadsheet number spellings, then they are parsed and blanks or NaN become null', async () => {
     const path = await csvFile(
       `${HEADER}\n` +
