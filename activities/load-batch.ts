@@ -12,6 +12,7 @@ import { InjectedFailure, InjectedFatalFailure } from '../src/shared/errors';
 import type { FailureInjection, RunCounts } from '../src/shared/types';
 import type { ActivityDeps } from './deps';
 import { heartbeating } from './heartbeat';
+import { watchContract } from './watch-contract';
 
 export interface LoadBatchInput {
   source: string;
@@ -27,20 +28,22 @@ export interface LoadBatchInput {
 export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
   return {
     /**
-     * Normalize + upsert + checkpoint, in ONE transaction: the quotes, the quarantined records, the run's
-     * counts and the checkpoint that covers them commit together or not at all. A retry of a committed load
-     * finds the batch marked loaded and returns what it counted then.
+     * Normalize + upsert + checkpoint, in ONE transaction: the quotes, the quarantined records, the schema
+     * changes the batch shows, the run's counts and the checkpoint that covers them commit together or not at
+     * all. A retry of a committed load finds the batch marked loaded and returns what it counted then.
      */
     async loadBatch(input: LoadBatchInput): Promise<RunCounts> {
       const source = sourceNamed(sources, input.source);
-      const counts = await heartbeating(() => sql.begin(async (tx) => {
+      const { counts, changes } = await heartbeating(() => sql.begin(async (tx) => {
         const batch = await lockBatch(tx, input.batchId);
         if (!batch) throw new Error(`batch ${input.batchId} does not exist`);
-        if (batch.loaded) return { fetched: batch.fetched, ...batch.loaded };
+        if (batch.loaded) return { counts: { fetched: batch.fetched, ...batch.loaded }, changes: [] };
 
+        const raws = await readRaw(tx, batch.rawIds);
+        const changes = await watchContract(tx, { source, runId: input.runId, payloads: raws.map((r) => r.payload) });
         const quotes = new Map<string, NormalizedQuote>();
         const invalid: QuarantinedRecord[] = [];
-        for (const raw of await readRaw(tx, batch.rawIds)) {
+        for (const raw of raws) {
           const outcome = source.normalize({ id: raw.sourceRecordId, payload: raw.payload, locator: raw.locator ?? '' });
           if (!outcome.ok) {
             invalid.push({ rawId: raw.rawId, sourceRecordId: raw.sourceRecordId, reason: outcome.reason, payload: raw.payload });
@@ -77,8 +80,16 @@ export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
         });
         await addRunCounts(tx, input.runId, result, input.temporalRunId);
         await markBatchLoaded(tx, input.batchId, result);
-        return result;
+        return { counts: result, changes };
       }));
+      for (const change of changes) {
+        log.warn(
+          { source: input.source, runId: input.runId, kind: change.kind, field: change.field, breaking: change.breaking,
+            records: change.records, suggestedField: change.suggested?.field, confidence: change.suggested?.confidence },
+          `schema change in ${input.source}: ${change.kind} ${change.field}` +
+            (change.suggested ? ` (likely now ${change.suggested.field}, confidence ${change.suggested.confidence})` : ''),
+        );
+      }
 
       await injectFailure(input, counts.fetched);
       return counts;
