@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { ECHO_MS } from './signals';
 
 const CHILD = 'KASPARRO_OWN_PROCESS_GROUP';
-/** Signals closer together than this are one Ctrl-C (the terminal's, npm's and tsx's copies of it). */
-const ECHO_MS = 1_000;
 /** How long a server the child left behind has to stop on its signal before it is killed. */
 const LEFTOVER_GRACE_MS = 15_000;
 
