@@ -98,11 +98,10 @@ export function detectDrift(contract: ContractField[], profile: BatchProfile, op
       changes.push({ kind: 'type_changed', field: field.path, breaking: true, records: typed, observedType: type });
       continue;
     }
-    const blank = (seen.types.null ?? 0) + seen.empty;
-    const wasFilled = (f: FieldProfile | undefined) => f !== undefined && ((f.types.null ?? 0) + f.empty) / f.present < 1 - emptyShare;
     const cannotBeNull = !field.types.includes('null');
-    if (blank / seen.present >= emptyShare && (cannotBeNull || wasFilled(baseline?.fields.get(field.path)))) {
-      changes.push({ kind: 'mostly_empty', field: field.path, breaking: field.required && cannotBeNull, records: blank });
+    const before = baseline?.fields.get(field.path);
+    if (blankShare(seen) >= emptyShare && (cannotBeNull || (before !== undefined && blankShare(before) < 1 - emptyShare))) {
+      changes.push({ kind: 'mostly_empty', field: field.path, breaking: field.required && cannotBeNull, records: blanks(seen) });
     }
   }
 
@@ -150,6 +149,10 @@ export function valueSimilarity(a: FieldProfile, b: FieldProfile): number | unde
   if (meanA === undefined || meanB === undefined) return undefined;
   return Math.max(meanA, meanB) === 0 ? 1 : Math.min(meanA, meanB) / Math.max(meanA, meanB);
 }
+
+/** Present values that are null or blank. */
+const blanks = (f: FieldProfile) => (f.types.null ?? 0) + f.empty;
+const blankShare = (f: FieldProfile) => blanks(f) / f.present;
 
 function meanLength(f: FieldProfile): number | undefined {
   const strings = f.types.string ?? 0;

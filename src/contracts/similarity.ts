@@ -1,3 +1,5 @@
+import { bigramDice } from '../shared/dice';
+
 /**
  * How alike two field names are, in [0, 1], as a rename would leave them. Names are compared as words:
  * `currentPrice`, `current_price`, `CURRENT-PRICE` are the same words (1); a prefix or suffix added or dropped
@@ -23,7 +25,7 @@ function leafSimilarity(a: string[], b: string[]): number {
   const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
   const rest = new Set(longer);
   if (shorter.every((w) => rest.has(w))) return WORDS_KEPT;
-  return Math.min(LETTERS_AT_MOST, dice(a.join(''), b.join('')));
+  return Math.min(LETTERS_AT_MOST, bigramDice(a.join(''), b.join('')));
 }
 
 function splitPath(path: string): [parent: string, leaf: string] {
@@ -39,21 +41,4 @@ export function words(name: string): string[] {
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter(Boolean);
-}
-
-function dice(a: string, b: string): number {
-  if (a === b) return 1;
-  if (a.length < 2 || b.length < 2) return 0;
-  const pairs = new Map<string, number>();
-  for (let i = 0; i < a.length - 1; i++) pairs.set(a.slice(i, i + 2), (pairs.get(a.slice(i, i + 2)) ?? 0) + 1);
-  let shared = 0;
-  for (let i = 0; i < b.length - 1; i++) {
-    const pair = b.slice(i, i + 2);
-    const n = pairs.get(pair) ?? 0;
-    if (n > 0) {
-      shared += 1;
-      pairs.set(pair, n - 1);
-    }
-  }
-  return (2 * shared) / (a.length + b.length - 2);
 }

@@ -7,6 +7,8 @@
  * two of its own ids onto one asset.
  */
 
+import { bigramDice } from '../shared/dice';
+
 /** At or above: same asset. */
 export const MATCH_THRESHOLD = 0.75;
 /** Between this and MATCH_THRESHOLD: kept apart, but listed for a person to review. */
@@ -49,22 +51,7 @@ export function nameSimilarity(a: string, b: string): number {
   if (x === y) return 1;
   if (x.length === 0 || y.length === 0) return 0;
   const contains = Math.min(x.length, y.length) >= 3 && (x.includes(y) || y.includes(x)) ? 0.85 : 0;
-  if (x.length < 2 || y.length < 2) return contains;
-  const grams = new Map<string, number>();
-  for (let i = 0; i < x.length - 1; i++) {
-    const g = x.slice(i, i + 2);
-    grams.set(g, (grams.get(g) ?? 0) + 1);
-  }
-  let shared = 0;
-  for (let i = 0; i < y.length - 1; i++) {
-    const g = y.slice(i, i + 2);
-    const left = grams.get(g) ?? 0;
-    if (left > 0) {
-      shared++;
-      grams.set(g, left - 1);
-    }
-  }
-  return Math.max(contains, (2 * shared) / (x.length - 1 + (y.length - 1)));
+  return Math.max(contains, bigramDice(x, y));
 }
 
 /** 1 for the same rank, 0.5 at a distance of max(3, 20% of the rank), towards 0 beyond. */
