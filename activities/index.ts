@@ -3,6 +3,7 @@ import { withFailureMapping } from './failures';
 import { createFetchActivities } from './fetch-batch';
 import { createLoadActivities } from './load-batch';
 import { createRunActivities } from './run-bookkeeping';
+import { createReplayActivities } from './select-replay-batch';
 
 export type { ActivityDeps } from './deps';
 
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunActivities(deps),
     ...createFetchActivities(deps),
     ...createLoadActivities(deps),
+    ...createReplayActivities(deps),
   };
   return mapValues(activities, (fn) => ((...args: never[]) => withFailureMapping(() => (fn as (...a: never[]) => Promise<unknown>)(...args))) as typeof fn);
 }

@@ -1,18 +1,22 @@
+import { changeShownBy, describeChange } from '../src/contracts/attribution';
+import { sourceContract } from '../src/contracts/contract';
 import { lockBatch, markBatchLoaded } from '../src/db/batches';
 import { resolveAssets } from '../src/db/assets';
 import { saveCheckpoint } from '../src/db/checkpoints';
 import { claimFaultInjection } from '../src/db/faults';
 import { quarantine, type QuarantinedRecord } from '../src/db/quarantine';
 import { readRaw } from '../src/db/raw';
+import { releaseQuarantined } from '../src/db/replay';
+import { addHeldBack, type RecordedChange } from '../src/db/schema-changes';
 import { advanceLatestQuotes, insertQuotes } from '../src/db/quotes';
 import { addRunCounts } from '../src/db/runs';
 import type { NormalizedQuote } from '../src/schemas/quote';
 import { sourceNamed } from '../src/sources';
-import { InjectedFailure, InjectedFatalFailure } from '../src/shared/errors';
-import type { FailureInjection, RunCounts } from '../src/shared/types';
+import { InjectedFailure, InjectedFatalFailure, SchemaChangeFrozenError } from '../src/shared/errors';
+import { DEFAULT_SCHEMA_CHANGE_POLICY, type FailureInjection, type RunCounts } from '../src/shared/types';
 import type { ActivityDeps } from './deps';
 import { heartbeating } from './heartbeat';
-import { watchContract } from './watch-contract';
+import { readThroughMapping, watchContract, type ContractVerdict } from './watch-contract';
 
 export interface LoadBatchInput {
   source: string;
@@ -23,36 +27,62 @@ export interface LoadBatchInput {
   committedBefore: number;
   /** The Temporal execution loading it, recorded on the run for the Web UI link. */
   temporalRunId?: string;
+  /**
+   * A replay's batch (replaySource in workflows/ingest-source.ts): stored payloads read again under today's code
+   * and mapping.
+   * Its changes of shape were recorded when they were fetched, the source's checkpoint is not its to move, and
+   * quarantined records that now load leave quarantine.
+   */
+  replay?: boolean;
 }
 
-export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
+export function createLoadActivities({ sql, sources, log, schemaChanges }: ActivityDeps) {
   return {
     /**
      * Normalize + upsert + checkpoint, in ONE transaction: the quotes, the quarantined records, the schema
      * changes the batch shows, the run's counts and the checkpoint that covers them commit together or not at
-     * all. A retry of a committed load finds the batch marked loaded and returns what it counted then.
+     * all. A retry of a committed load finds the batch marked loaded and returns what it counted then. A
+     * replay's batch commits the same way, without the checkpoint.
      */
     async loadBatch(input: LoadBatchInput): Promise<RunCounts> {
       const source = sourceNamed(sources, input.source);
-      const { counts, changes } = await heartbeating(() => sql.begin(async (tx) => {
+      const policy = schemaChanges?.[input.source] ?? DEFAULT_SCHEMA_CHANGE_POLICY;
+      const outcome = await heartbeating(() => sql.begin(async (tx) => {
         const batch = await lockBatch(tx, input.batchId);
         if (!batch) throw new Error(`batch ${input.batchId} does not exist`);
-        if (batch.loaded) return { counts: { fetched: batch.fetched, ...batch.loaded }, changes: [] };
+        if (batch.loaded) return { counts: { fetched: batch.fetched, ...batch.loaded }, verdict: undefined };
 
         const raws = await readRaw(tx, batch.rawIds);
-        const changes = await watchContract(tx, { source, runId: input.runId, payloads: raws.map((r) => r.payload) });
+        const payloads = raws.map((r) => r.payload);
+        // A replay's changes of shape were recorded when its payloads were fetched: it only reads them as mapped now.
+        const verdict: ContractVerdict = input.replay
+          ? { ...(await readThroughMapping(tx, source.name, payloads)), changes: [], unsettled: [], announce: [], autoAccepted: [] }
+          : await watchContract(tx, { source, runId: input.runId, batchId: input.batchId, payloads, policy });
+        // Frozen: only the changes are committed; the batch stays unloaded and the checkpoint where it was.
+        if (policy.policy === 'freeze' && verdict.unsettled.length > 0) return { counts: undefined, verdict };
+
+        const breaking = verdict.changes.filter((c) => c.breaking);
+        const contract = sourceContract(source);
+        const heldBack = new Map<number, number>();
         const quotes = new Map<string, NormalizedQuote>();
         const invalid: QuarantinedRecord[] = [];
-        for (const raw of raws) {
-          const outcome = source.normalize({ id: raw.sourceRecordId, payload: raw.payload, locator: raw.locator ?? '' });
+        const loadable: string[] = [];
+        raws.forEach((raw, i) => {
+          const payload = verdict.payloads[i];
+          const outcome = source.normalize({ id: raw.sourceRecordId, payload, locator: raw.locator ?? '' });
           if (!outcome.ok) {
-            invalid.push({ rawId: raw.rawId, sourceRecordId: raw.sourceRecordId, reason: outcome.reason, payload: raw.payload });
-            continue;
+            // The change behind it, when the record shows one: the reason an operator can act on.
+            const change = changeShownBy(payload, breaking, contract);
+            if (change) heldBack.set(change.id, (heldBack.get(change.id) ?? 0) + 1);
+            const reason = change ? `schema change: ${describeChange(change)}. ${outcome.reason}` : outcome.reason;
+            invalid.push({ rawId: raw.rawId, sourceRecordId: raw.sourceRecordId, reason, payload: raw.payload });
+            return;
           }
+          loadable.push(raw.rawId);
           // The same coin twice in one batch (pages shift while we read them): the later observation wins.
           const q = outcome.quote;
           quotes.set(`${q.sourceAssetId}\u0000${q.sourceUpdatedAt.toISOString()}`, q);
-        }
+        });
 
         const valid = [...quotes.values()];
         const assetIds = await resolveAssets(
@@ -64,37 +94,60 @@ export function createLoadActivities({ sql, sources, log }: ActivityDeps) {
         const inserted = await insertQuotes(tx, { source: input.source, runId: input.runId, quotes: rows });
         await advanceLatestQuotes(tx, { source: input.source, runId: input.runId, quotes: rows });
         await quarantine(tx, { source: input.source, runId: input.runId, records: invalid });
+        await addHeldBack(tx, { runId: input.runId, byChange: heldBack });
         const result: RunCounts = {
           fetched: batch.fetched,
           inserted,
           unchanged: batch.rawIds.length - invalid.length - inserted,
           invalid: invalid.length,
         };
-        await saveCheckpoint(tx, {
-          source: input.source,
-          cursor: batch.cursorAfter,
-          complete: batch.done,
-          runId: input.runId,
-          batchId: input.batchId,
-          watermark: latest(valid),
-        });
+        // A record held back before that loads now (under a mapping, or replayed) leaves quarantine.
+        await releaseQuarantined(tx, { runId: input.runId, rawIds: loadable });
+        if (!input.replay) {
+          await saveCheckpoint(tx, {
+            source: input.source,
+            cursor: batch.cursorAfter,
+            complete: batch.done,
+            runId: input.runId,
+            batchId: input.batchId,
+            watermark: latest(valid),
+          });
+        }
         await addRunCounts(tx, input.runId, result, input.temporalRunId);
         await markBatchLoaded(tx, input.batchId, result);
-        return { counts: result, changes };
+        return { counts: result, verdict };
       }));
-      for (const change of changes) {
-        log.warn(
-          { source: input.source, runId: input.runId, kind: change.kind, field: change.field, breaking: change.breaking,
-            records: change.records, suggestedField: change.suggested?.field, confidence: change.suggested?.confidence },
-          `schema change in ${input.source}: ${change.kind} ${change.field}` +
-            (change.suggested ? ` (likely now ${change.suggested.field}, confidence ${change.suggested.confidence})` : ''),
-        );
-      }
-
+      if (outcome.verdict) announce(input, outcome.verdict);
+      if (!outcome.counts) throw frozen(input, outcome.verdict?.unsettled ?? []);
+      const { counts } = outcome;
       await injectFailure(input, counts.fetched);
       return counts;
     },
   };
+
+  /** After the commit: a warning per change seen for the first time, and one per rename accepted by itself. */
+  function announce(input: LoadBatchInput, verdict: ContractVerdict): void {
+    for (const change of verdict.announce) {
+      log.warn(
+        { source: input.source, runId: input.runId, kind: change.kind, field: change.field, breaking: change.breaking,
+          records: change.records, suggestedField: change.suggested?.field, confidence: change.suggested?.confidence,
+          schemaChangeId: change.id },
+        `schema change in ${input.source}: ${describeChange(change)}`,
+      );
+    }
+    for (const settled of verdict.autoAccepted) {
+      log.warn({ source: input.source, runId: input.runId, schemaChangeId: settled.id, field: settled.field }, `schema change accepted by itself: ${settled.resolution}`);
+    }
+  }
+
+  /** Policy freeze: the run stops here, naming what changed and how to go on. */
+  function frozen(input: LoadBatchInput, changes: readonly RecordedChange[]): Error {
+    const named = changes.map((c) => `#${c.id} ${describeChange(c)}`).join('; ');
+    return new SchemaChangeFrozenError(
+      `schema change in ${input.source} (policy freeze): ${named}. Nothing of batch ${input.batchId} was loaded and the ` +
+        'checkpoint did not move: accept, map or ignore the change (etl schema-changes), then reset the run or start the next one',
+    );
+  }
 
   /** Failure injection: after the batch that brings the run to N committed records, once per run. */
   async function injectFailure(input: LoadBatchInput, fetched: number): Promise<void> {

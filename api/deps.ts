@@ -19,6 +19,6 @@ export interface ApiDeps {
    * change to quotes. 0 computes everything for every request.
    */
   readCacheMs: number;
-  /** When set, POST /etl/run requires it in X-API-Key. */
+  /** When set, every POST requires it in X-API-Key. */
   apiKey?: string | undefined;
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { SettlementConflict } from '../src/db/field-mappings';
 import { z } from './zod';
 
 export const ErrorBody = z
@@ -35,8 +36,8 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * The one place errors become HTTP: bad input → 400 naming each field, known HTTP errors as they are, the
- * database or Temporal unreachable → 503, anything else → 500. No stack trace ever leaves the process.
+ * The one place errors become HTTP: bad input → 400 naming each field, known HTTP errors as they are, a schema
+ * change that cannot be settled as asked → 409, the database or Temporal unreachable → 503, anything else → 500. No stack trace ever leaves the process.
  */
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   const request_id = String(req.id ?? '');
@@ -53,6 +54,9 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   } else if (err instanceof HttpError) {
     status = err.status;
     body = { error: err.code, message: err.message, request_id, ...(err.details ? { details: err.details } : {}) };
+  } else if (err instanceof SettlementConflict) {
+    status = 409;
+    body = { error: 'conflict', message: err.message, request_id };
   } else if (isBadJson(err)) {
     status = 400;
     body = { error: 'bad_request', message: 'request body is not valid JSON', request_id };

@@ -1,7 +1,10 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CHANGE_KINDS } from '../src/contracts/drift';
 import { recentRunDurations, runTotals } from '../src/db/metrics-queries';
+import { schemaChangeTotals } from '../src/db/schema-change-queries';
 import type { Sql } from '../src/db/sql';
+import { SOURCE_NAMES } from '../src/sources';
 
 /**
  * Prometheus metrics. ETL figures are read from PostgreSQL at scrape time (etl_runs is the record of what
@@ -45,6 +48,30 @@ export function createMetrics(sql: Sql): { registry: Registry; observeHttp: Requ
     async collect() {
       this.reset();
       for (const r of await recentRunDurations(sql)) this.observe({ source: r.source, status: r.status }, r.seconds);
+    },
+  });
+  // Every source and kind starts at 0, so the first change of a kind is an increase Prometheus can see, and an
+  // alert on open changes resolves to 0 rather than to a series that vanished.
+  new Counter({
+    name: 'kasparro_schema_changes_total',
+    help: "Distinct changes of an upstream's shape detected, by source and kind",
+    labelNames: ['source', 'kind'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const source of SOURCE_NAMES) for (const kind of CHANGE_KINDS) this.inc({ source, kind }, 0);
+      for (const t of await schemaChangeTotals(sql)) this.inc({ source: t.source, kind: t.kind }, t.changes);
+    },
+  });
+  new Gauge({
+    name: 'kasparro_schema_changes_open',
+    help: 'Schema changes nobody has accepted or ignored yet, by source and whether they hold records back',
+    labelNames: ['source', 'breaking'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const source of SOURCE_NAMES) for (const breaking of ['true', 'false']) this.set({ source, breaking }, 0);
+      for (const t of await schemaChangeTotals(sql)) this.inc({ source: t.source, breaking: String(t.breaking) }, t.open);
     },
   });
 

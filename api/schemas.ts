@@ -10,6 +10,15 @@ export const Envelope = z.object({
   api_latency_ms: z.number(),
 });
 
+/** limit and offset of a list paged by offset, as query parameters. */
+export const pageQuery = (limits: { default: number; max: number }) => ({
+  limit: z.coerce.number().int().min(1).max(limits.max).default(limits.default),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+/** The page a list paged by offset answered, and how many items its filters match. */
+export const Pagination = z.object({ limit: z.number().int(), offset: z.number().int(), total: z.number().int() });
+
 export const Quote = z
   .object({
     asset_id: z.string(),

@@ -21,6 +21,7 @@ import type { Sql } from '../src/db/sql';
 import { createLogger, type Logger } from '../src/logger';
 import { createSources, sourceNamed } from '../src/sources';
 import { measureBound } from './bound';
+import { measureContractCost } from './contract-cost';
 import { writeCsvFixture } from './csv-fixture';
 import { measureEndToEnd } from './end-to-end';
 import { startPostgres, startSimulatorProcess, startTemporal, type PostgresServer } from './infra';
@@ -161,12 +162,11 @@ async function runCase(bench: Bench, spec: CaseSpec): Promise<CaseResult> {
   const id = `bench_${spec.source}_${++databases}`;
 
   say(`${spec.label} ${spec.size}: end to end...`);
-  const { e2e, rss } = await withDatabase(bench, config, `${id}_e2e`, spec.after, async (sql) => {
-    const run = () =>
-      measureEndToEnd({ ...bench, sql, sources: createSources(config.sources), source: spec.source, batchSize: config.etl.batchSize });
-    if (!spec.sampleMemory) return { e2e: await run(), rss: undefined };
-    const sampled = await sampleRss(run);
-    return { e2e: sampled.result, rss: sampled.rss };
+  const { e2e, rss, contract } = await withDatabase(bench, config, `${id}_e2e`, spec.after, async (sql) => {
+    const sources = createSources(config.sources);
+    const run = () => measureEndToEnd({ ...bench, sql, sources, source: spec.source, batchSize: config.etl.batchSize });
+    const measured = spec.sampleMemory ? await sampleRss(run) : { result: await run(), rss: undefined };
+    return { e2e: measured.result, rss: measured.rss, contract: await measureContractCost(sql, sourceNamed(sources, spec.source)) };
   });
 
   say(`${spec.label} ${spec.size}: bound...`);
@@ -174,7 +174,7 @@ async function runCase(bench: Bench, spec: CaseSpec): Promise<CaseResult> {
     measureBound({ sql, source: sourceNamed(createSources(config.sources), spec.source), batchSize: config.etl.batchSize, runId: `${id}-bound` }),
   );
 
-  const result: CaseResult = { source: spec.label, size: spec.size, e2e, bound, ...(rss ? { rss } : {}) };
+  const result: CaseResult = { source: spec.label, size: spec.size, e2e, bound, contract, ...(rss ? { rss } : {}) };
   for (const line of describeCase(result)) say(line);
   return result;
 }

@@ -1,8 +1,11 @@
 import type { BoundResult } from './bound';
+import type { ContractCost } from './contract-cost';
 import type { EndToEndResult } from './end-to-end';
 import type { RssReport } from './timing';
 
 export const TARGET_RATIO = 0.3;
+/** Watching the data contract may cost at most this share of the load's time (issue: 5% at 100k records). */
+export const CONTRACT_COST_TARGET = 0.05;
 
 export interface CaseResult {
   source: string;
@@ -10,8 +13,15 @@ export interface CaseResult {
   size: string;
   e2e: EndToEndResult;
   bound: BoundResult;
+  contract: ContractCost;
   rss?: RssReport;
 }
+
+/** The contract watch's time as a share of the end-to-end run's time in loadBatch. */
+export const contractShare = (c: CaseResult): number => {
+  const load = c.e2e.phases.get('loadBatch');
+  return load > 0 ? c.contract.seconds / load : 0;
+};
 
 export const rate = (records: number, s: number): number => (s > 0 ? records / s : 0);
 export const ratio = (c: CaseResult): number => rate(c.e2e.counts.fetched, c.e2e.seconds) / rate(c.bound.records, c.bound.seconds);
@@ -31,6 +41,11 @@ export function describeCase(c: CaseResult): string[] {
     `  bound: ${int(bound.records)} records in ${bound.seconds.toFixed(2)}s = ${int(rate(bound.records, bound.seconds))} rec/s ` +
       `(${bound.phases.describe()}); ratio e2e/bound ${(100 * ratio(c)).toFixed(0)}%`,
   ];
+  lines.push(
+    `  contract watch: ${c.contract.seconds.toFixed(2)}s over ${c.contract.batches} batches (${int(c.contract.records)} records) = ` +
+      `${(100 * contractShare(c)).toFixed(1)}% of loadBatch's ${e2e.phases.get('loadBatch').toFixed(2)}s` +
+      (contractShare(c) <= CONTRACT_COST_TARGET ? '' : ` (above the ${CONTRACT_COST_TARGET * 100}% target)`),
+  );
   if (bound.batchSeconds.length >= 20) lines.push(`  ${describeGrowth(bound.batchSeconds)}`);
   if (bound.invalid > 0) lines.push(`  bound: ${bound.invalid} records failed normalization (not quarantined by the bound)`);
   if (c.rss) lines.push(`  ${describeRss(c.rss)}`);
@@ -61,8 +76,9 @@ export function markdownTable(results: readonly CaseResult[]): string {
     int(rate(c.e2e.counts.fetched, c.e2e.seconds)),
     int(rate(c.bound.records, c.bound.seconds)),
     `${(100 * ratio(c)).toFixed(0)}%${ratio(c) >= TARGET_RATIO ? '' : ' (below target)'}`,
+    `${(100 * contractShare(c)).toFixed(1)}%${contractShare(c) <= CONTRACT_COST_TARGET ? '' : ' (above target)'}`,
   ]);
-  const header = ['source', 'coins/rows', 'records', 'e2e seconds', 'e2e rec/s', 'bound rec/s', 'ratio e2e/bound'];
+  const header = ['source', 'coins/rows', 'records', 'e2e seconds', 'e2e rec/s', 'bound rec/s', 'ratio e2e/bound', 'contract / load'];
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map((h, i) => (i < 2 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  return [line(header), line(header.map((_, i) => (i < 2 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }

@@ -3,6 +3,11 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SOURCE_DEFINITIONS } from './sources';
 import { positiveInt } from './settings';
+import { DEFAULT_SCHEMA_CHANGE_POLICY, SCHEMA_CHANGE_POLICIES, type SchemaChangePolicy } from './shared/types';
+
+const confidence = z.coerce.number().gt(0).max(1);
+/** A source's own threshold, or `off`: never for this source, whatever SCHEMA_AUTO_ACCEPT_CONFIDENCE says. */
+const sourceConfidence = z.union([z.literal('off').transform(() => null), confidence]);
 
 /**
  * The only reader of process.env. Everything is parsed and checked once at boot; a bad value stops the process
@@ -24,7 +29,7 @@ const Env = z.object({
   TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: positiveInt(8080, 65535),
-  /** When set, POST /etl/run requires it in X-API-Key. Secret: never logged, no default. */
+  /** When set, every POST requires it in X-API-Key. Secret: never logged, no default. */
   API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
   /** How long GET /data totals and GET /stats may be reused, in ms (0: never). */
   API_READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
@@ -37,6 +42,10 @@ const Env = z.object({
   ETL_BATCH_SIZE: positiveInt(2000, 50_000),
   ETL_FAIL_AFTER_N_RECORDS: z.coerce.number().int().min(0).optional(),
   ETL_FAIL_MODE: z.enum(['once', 'fatal']).default('once'),
+  /** What a load does when its upstream changed shape (README, "Schema drift"): per source with a _<SOURCE> suffix. */
+  SCHEMA_CHANGE_POLICY: z.enum(SCHEMA_CHANGE_POLICIES).default(DEFAULT_SCHEMA_CHANGE_POLICY.policy),
+  /** Accept a suggested rename by itself at this confidence or above; unset: never (an operator decides). */
+  SCHEMA_AUTO_ACCEPT_CONFIDENCE: confidence.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: z.stringbool().optional(),
   /** Where built or fetched Temporal binaries are cached, outside the repository. */
@@ -67,6 +76,8 @@ export interface Config {
   binaries: { cacheDir: string; temporalCli: string | undefined; testServer: string | undefined; searchPath: string };
   /** Parsed settings of each source, by source name. */
   sources: Readonly<Record<string, unknown>>;
+  /** How each source's loads treat a change of its upstream's shape, by source name. */
+  schemaChanges: Readonly<Record<string, SchemaChangePolicy>>;
 }
 
 export class ConfigError extends Error {
@@ -83,10 +94,15 @@ export function loadConfig(env: EnvInput = process.env, overrides: EnvInput = {}
   const base = Env.safeParse(vars);
   if (!base.success) problems.push(z.prettifyError(base.error));
   const sources: Record<string, unknown> = {};
+  const perSource: Record<string, PerSource> = {};
   for (const definition of SOURCE_DEFINITIONS) {
     const parsed = (definition.settings as z.ZodType).safeParse(vars);
     if (parsed.success) sources[definition.name] = parsed.data;
     else problems.push(z.prettifyError(parsed.error));
+    const suffix = definition.name.toUpperCase();
+    const policy = PerSourcePolicy(suffix).safeParse(vars);
+    if (policy.success) perSource[definition.name] = policy.data;
+    else problems.push(z.prettifyError(policy.error));
   }
   if (!base.success || problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
@@ -121,8 +137,32 @@ export function loadConfig(env: EnvInput = process.env, overrides: EnvInput = {}
       searchPath: e.PATH,
     },
     sources,
+    schemaChanges: Object.fromEntries(
+      Object.entries(perSource).map(([name, p]) => [
+        name,
+        {
+          policy: p.policy ?? e.SCHEMA_CHANGE_POLICY,
+          autoAcceptAt: p.autoAcceptAt === null ? undefined : (p.autoAcceptAt ?? e.SCHEMA_AUTO_ACCEPT_CONFIDENCE),
+        },
+      ]),
+    ),
   });
 }
+
+/** One source's overrides of the defaults; autoAcceptAt null: `off`. */
+type PerSource = { policy?: SchemaChangePolicy['policy'] | undefined; autoAcceptAt?: number | null | undefined };
+
+/** SCHEMA_CHANGE_POLICY_<SOURCE> and SCHEMA_AUTO_ACCEPT_CONFIDENCE_<SOURCE>: one source's overrides of the defaults. */
+const PerSourcePolicy = (suffix: string) =>
+  z
+    .object({
+      [`SCHEMA_CHANGE_POLICY_${suffix}`]: z.enum(SCHEMA_CHANGE_POLICIES).optional(),
+      [`SCHEMA_AUTO_ACCEPT_CONFIDENCE_${suffix}`]: sourceConfidence.optional(),
+    })
+    .transform((v): PerSource => ({
+      policy: v[`SCHEMA_CHANGE_POLICY_${suffix}`] as SchemaChangePolicy['policy'] | undefined,
+      autoAcceptAt: v[`SCHEMA_AUTO_ACCEPT_CONFIDENCE_${suffix}`] as number | null | undefined,
+    }));
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {

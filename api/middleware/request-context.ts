@@ -22,6 +22,11 @@ export function envelope(req: Request): { request_id: string; api_latency_ms: nu
   return { request_id: String(req.id), api_latency_ms: latencyMs(req) };
 }
 
+/** A page of a list paged by offset, in the envelope (the Pagination schema). */
+export function pageBody<T>(req: Request, query: { limit: number; offset: number }, page: { rows: T[]; total: number }) {
+  return { ...envelope(req), pagination: { limit: query.limit, offset: query.offset, total: page.total }, data: page.rows };
+}
+
 /**
  * X-Request-Id: honoured when the caller sends a sane one, generated otherwise, echoed in the response and bound
  * to every log line of the request (req.log).

@@ -1,12 +1,16 @@
-import { lastRunPerSource, RUN_STATUSES, type LastRun } from '../../src/db/run-queries';
+import { describeChange, summaryOfRow } from '../../src/contracts/attribution';
+import { lastRunPerSource, type LastRun } from '../../src/db/run-queries';
+import { openBreakingChanges, type OpenBreakingChange as OpenChange } from '../../src/db/schema-change-queries';
 import { ping } from '../../src/db/stats-queries';
+import { RUN_STATUSES } from '../../src/shared/types';
 import { SOURCE_NAMES } from '../../src/sources';
 import { livePollers } from '../../src/temporal/pollers';
 import type { ApiDeps } from '../deps';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope } from '../schemas';
-import { timestamp } from '../schemas-runs';
+import { nullableTimestamp } from '../schemas-runs';
+import { OpenBreakingChange } from '../schemas-schema-changes';
 import { z } from '../zod';
 
 /** Each dependency gets this long to answer: a dead one makes /health say so, never hang. */
@@ -20,14 +24,26 @@ const Check = z.object({
 type Check = z.infer<typeof Check>;
 
 export const HealthResponse = Envelope.extend({
-  status: z.enum(['ok', 'fail']),
-  message: z.string().openapi({ example: 'unhealthy: database, worker' }),
+  status: z.enum(['ok', 'degraded', 'fail']).openapi({
+    description: 'fail (503): a check failed; degraded (200): every check passed, but a breaking schema change is open',
+  }),
+  message: z.string().openapi({
+    example: 'degraded: coingecko current_price missing; current_price_renamed present (confidence 0.93) (open schema change 3)',
+  }),
   failed: z.array(z.enum(['database', 'temporal', 'worker'])),
   checks: z.object({
     database: Check,
     temporal: Check,
     worker: Check.extend({ pollers: z.number().int().nullable() }).openapi({
       description: 'workers polling the workflow task queue',
+    }),
+    schema_changes: Check.extend({
+      status: z.enum(['ok', 'degraded', 'fail']),
+      open: z.array(OpenBreakingChange).nullable().openapi({ description: 'null when the database cannot say' }),
+    }).openapi({
+      description:
+        'open breaking schema changes: records of their sources are held back until each is accepted or ignored. ' +
+        'fail: they could not be read (the database check says why); not a failure of the service by itself',
     }),
   }),
   last_runs: z
@@ -36,8 +52,8 @@ export const HealthResponse = Envelope.extend({
         source: z.string(),
         run_id: z.string().nullable(),
         status: z.enum(RUN_STATUSES).nullable(),
-        started_at: timestamp.nullable(),
-        finished_at: timestamp.nullable(),
+        started_at: nullableTimestamp,
+        finished_at: nullableTimestamp,
         age_seconds: z.number().nullable().openapi({ description: 'since the run started' }),
       }),
     )
@@ -49,19 +65,20 @@ export function healthRoute(deps: ApiDeps) {
   return defineRoute({
     method: 'get',
     path: '/health',
-    summary: 'Liveness of PostgreSQL, Temporal and the workers, and the last run of each source',
+    summary: 'Liveness of PostgreSQL, Temporal and the workers, open breaking schema changes, and the last run of each source',
     tags: ['operations'],
     responses: {
-      200: { description: 'every check passed', schema: HealthResponse },
+      200: { description: 'every check passed; degraded while a breaking schema change is open', schema: HealthResponse },
       503: { description: 'a check failed: the body names it', schema: HealthResponse },
     },
     async handler({ req }) {
       const { client, namespace, taskQueue } = deps.temporal;
-      const [database, frontend, pollers, lastRuns] = await Promise.all([
+      const [database, frontend, pollers, lastRuns, openChanges] = await Promise.all([
         within(() => ping(deps.sql)),
         within(() => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.describeNamespace({ namespace }))),
         within(async () => (await livePollers(deps.temporal.client, { ...deps.temporal, timeoutMs: CHECK_TIMEOUT_MS })).length),
         within(() => lastRunPerSource(deps.sql)),
+        within(() => openBreakingChanges(deps.sql)),
       ]);
       const checks = {
         database: check(database, () => ({ ok: true, detail: 'SELECT 1 answered' })),
@@ -74,14 +91,25 @@ export function healthRoute(deps: ApiDeps) {
           ),
           pollers: pollers.ok ? pollers.value : null,
         },
+        schema_changes: {
+          ...check(openChanges, (open) => ({
+            ok: true,
+            detail: open.length === 0 ? 'no breaking schema change is open' : `${open.length} breaking schema change(s) open`,
+          })),
+          ...(openChanges.ok && openChanges.value.length > 0 ? { status: 'degraded' as const } : {}),
+          open: openChanges.ok ? openChanges.value : null,
+        },
       };
+      // A failed check wins; an open breaking change degrades an otherwise healthy service, still 200.
       const failed = (['database', 'temporal', 'worker'] as const).filter((name) => checks[name].status === 'fail');
+      const open = openChanges.ok ? openChanges.value : [];
       return {
         status: failed.length === 0 ? 200 : 503,
         body: {
           ...envelope(req),
-          status: failed.length === 0 ? 'ok' : 'fail',
-          message: failed.length === 0 ? 'healthy' : `unhealthy: ${failed.join(', ')}`,
+          status: failed.length > 0 ? 'fail' : open.length > 0 ? 'degraded' : 'ok',
+          message:
+            failed.length > 0 ? `unhealthy: ${failed.join(', ')}` : open.length > 0 ? `degraded: ${open.map(describeOpen).join('; ')}` : 'healthy',
           failed,
           checks,
           last_runs: lastRuns.ok ? SOURCE_NAMES.map((source) => lastRunOf(source, lastRuns.value.find((r) => r.source === source))) : null,
@@ -126,6 +154,9 @@ function failure(err: unknown): string {
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
   return message.length > 200 ? `${message.slice(0, 200)}…` : message;
 }
+
+/** `coingecko current_price missing; current_price_renamed present (confidence 0.93) (open schema change 3)` */
+const describeOpen = (c: OpenChange) => `${c.source} ${describeChange(summaryOfRow(c))} (open schema change ${c.id})`;
 
 function lastRunOf(source: string, run: LastRun | undefined) {
   return {

@@ -5,6 +5,7 @@ import { compareRunsRoute } from './compare-runs';
 import { dataRoute } from './data';
 import { healthRoute } from './health';
 import { runRoute, runsRoute } from './runs';
+import { acceptSchemaChangeRoute, ignoreSchemaChangeRoute, schemaChangesRoute, sourceMappingRoute } from './schema-changes';
 import { statsRoute } from './stats';
 
 /** Every endpoint, in the order the OpenAPI document lists them. `changes` lets /data reuse pages safely. */
@@ -15,6 +16,10 @@ export function allRoutes(deps: ApiDeps, changes?: ChangeFeed): Route<never, nev
     runsRoute(deps.sql),
     runRoute(deps),
     compareRunsRoute(deps.sql),
+    schemaChangesRoute(deps.sql),
+    acceptSchemaChangeRoute(deps),
+    ignoreSchemaChangeRoute(deps),
+    sourceMappingRoute(deps.sql),
     healthRoute(deps),
   ] as Route<never, never, never>[];
 }

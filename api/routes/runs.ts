@@ -1,14 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { getRunView, listRuns, RUN_STATUSES, type RunView } from '../../src/db/run-queries';
+import { getRunView, listRuns, type RunView } from '../../src/db/run-queries';
+import { schemaChangesOfRun } from '../../src/db/schema-change-queries';
 import type { Sql } from '../../src/db/sql';
 import { PROGRESS_QUERY } from '../../src/shared/names';
-import type { Progress as WorkflowProgress } from '../../src/shared/types';
+import { RUN_STATUSES, type Progress as WorkflowProgress } from '../../src/shared/types';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
-import { envelope } from '../middleware/request-context';
+import { envelope, pageBody } from '../middleware/request-context';
 import { defineRoute } from '../route';
-import { Envelope, sourceParam } from '../schemas';
+import { Envelope, pageQuery, Pagination, sourceParam } from '../schemas';
 import { Outlier, Run, RunCounts, runIdParam } from '../schemas-runs';
+import { RunSchemaChange } from '../schemas-schema-changes';
 import { z } from '../zod';
 
 /** How long GET /runs/:run_id waits for the workflow to answer its progress query. */
@@ -17,12 +19,11 @@ const PROGRESS_TIMEOUT_MS = 2_000;
 export const RunsQuery = z.object({
   source: sourceParam.optional(),
   status: z.enum(RUN_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(20),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  ...pageQuery({ default: 20, max: 200 }),
 });
 
 export const RunsResponse = Envelope.extend({
-  pagination: z.object({ limit: z.number().int(), offset: z.number().int(), total: z.number().int() }),
+  pagination: Pagination,
   data: z.array(Run.extend({ outlier: Outlier })),
 }).openapi('RunPage');
 
@@ -43,6 +44,7 @@ export const RunResponse = Envelope.extend(Run.shape)
     web_ui_url: z.string().openapi({ description: 'the run in the Temporal Web UI' }),
     progress: RunProgress.nullable().openapi({ description: 'live progress while running; null otherwise' }),
     progress_note: z.string().nullable().openapi({ description: 'why progress is null although the run is running' }),
+    schema_changes: z.array(RunSchemaChange).openapi({ description: "the changes of its upstream's shape the run met" }),
   })
   .openapi('RunDetail');
 
@@ -55,15 +57,7 @@ export function runsRoute(sql: Sql) {
     query: RunsQuery,
     responses: { 200: { description: 'a page of runs', schema: RunsResponse }, 400: { description: 'bad parameter' } },
     async handler({ query, req }) {
-      const page = await listRuns(sql, query);
-      return {
-        status: 200,
-        body: {
-          ...envelope(req),
-          pagination: { limit: query.limit, offset: query.offset, total: page.total },
-          data: page.rows,
-        },
-      };
+      return { status: 200, body: pageBody(req, query, await listRuns(sql, query)) };
     },
   });
 }
@@ -72,7 +66,7 @@ export function runRoute(deps: ApiDeps) {
   return defineRoute({
     method: 'get',
     path: '/runs/:run_id',
-    summary: 'One ETL run, with live progress while it runs and its link in the Temporal Web UI',
+    summary: 'One ETL run, with live progress while it runs, the schema changes it met and its link in the Temporal Web UI',
     tags: ['runs'],
     params: RunParams,
     responses: {
@@ -81,7 +75,7 @@ export function runRoute(deps: ApiDeps) {
       404: { description: 'no such run' },
     },
     async handler({ params, req }) {
-      const run = await getRunView(deps.sql, params.run_id);
+      const [run, schemaChanges] = await Promise.all([getRunView(deps.sql, params.run_id), schemaChangesOfRun(deps.sql, params.run_id)]);
       if (!run) throw notFound(`run ${params.run_id}`);
       const { namespace, webUiUrl } = deps.temporal;
       const live = run.status === 'running' ? await queryProgress(deps.temporal.client, run) : { progress: null, note: null };
@@ -93,6 +87,7 @@ export function runRoute(deps: ApiDeps) {
           web_ui_url: `${webUiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(run.workflow_id)}/${run.temporal_run_id}/history`,
           progress: live.progress,
           progress_note: live.note,
+          schema_changes: schemaChanges,
         },
       };
     },

@@ -5,17 +5,24 @@ import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { readCache } from '../read-cache';
 import { Envelope } from '../schemas';
-import { Run, timestamp } from '../schemas-runs';
+import { nullableTimestamp, Run } from '../schemas-runs';
 import { z } from '../zod';
 
 const count = z.number().int();
 
 export const PipelineStats = z
   .object({
-    runs: z.object({ total: count, succeeded: count, failed: count, cancelled: count, running: count }),
+    runs: z.object({
+      total: count,
+      succeeded: count,
+      degraded: count.openapi({ description: 'finished with records held back (status_reason on the run)' }),
+      failed: count,
+      cancelled: count,
+      running: count,
+    }),
     records_processed: count.openapi({ description: 'records fetched, summed over every run' }),
-    last_success_at: timestamp.nullable(),
-    last_failure_at: timestamp.nullable(),
+    last_success_at: nullableTimestamp,
+    last_failure_at: nullableTimestamp,
     duration_seconds: z
       .object({ average: z.number().nullable(), p95: z.number().nullable() })
       .openapi({ description: 'over finished runs' }),
@@ -23,7 +30,7 @@ export const PipelineStats = z
     rows: z.object({
       raw: count.openapi({ description: 'raw_payloads rows' }),
       normalized: count.openapi({ description: 'quotes rows' }),
-      quarantined: count,
+      quarantined: count.openapi({ description: 'records held in quarantine now (released ones are kept as history, not counted)' }),
     }),
   })
   .openapi('PipelineStats');

@@ -19,6 +19,7 @@ export async function startWorker(config: Config, sql: Sql, log: Logger): Promis
     sources,
     log,
     batchSize: config.etl.batchSize,
+    schemaChanges: config.schemaChanges,
     defaultFailure: failAfterRecords === undefined ? undefined : { afterRecords: failAfterRecords, mode: failMode },
   });
   const worker = await createWorker({

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { getPath } from './mapping';
+import type { Source } from '../sources/types';
 
 /** The JSON types a profile tells apart. Integers are numbers: JSON does not distinguish them. */
 export const JSON_TYPES = ['string', 'number', 'boolean', 'null', 'object', 'array'] as const;
@@ -10,6 +12,34 @@ export interface ContractField {
   types: JsonType[];
   /** Present (and not null unless `types` says so) in every record the source can load. */
   required: boolean;
+  /**
+   * A column of a table (a CSV file) rather than a key of a JSON record: every header name the source reads as
+   * this field, compared after normalizeHeader(), first match wins; `path` is one of them. Any of them present
+   * is the field present, and a contract with columns has a column order (drift: `columns_reordered`).
+   */
+  aliases?: readonly string[];
+}
+
+/**
+ * A field's value in one record, found as drift detection finds it: by path, or for a table's column by the
+ * first of its aliases the row's header has. Undefined when the record does not have it.
+ */
+export function fieldValue(payload: unknown, field: ContractField): unknown {
+  if (!field.aliases) return getPath(payload, field.path);
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const byHeader = new Map(Object.entries(payload).map(([header, value]) => [normalizeHeader(header), value]));
+  for (const alias of field.aliases) if (byHeader.has(alias)) return byHeader.get(alias);
+  return undefined;
+}
+
+/** A header cell as a table's contract compares it: case, spaces, symbols and punctuation collapse to snake_case. */
+export function normalizeHeader(header: string): string {
+  return header
+    .trim()
+    .toLowerCase()
+    .replace(/[%#]/g, '')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 interface JsonSchemaNode {
@@ -29,6 +59,21 @@ export function contractOf(schema: z.ZodType): ContractField[] {
   const fields: ContractField[] = [];
   walk(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode, '', true, fields);
   return fields;
+}
+
+const derived = new WeakMap<Source, readonly ContractField[]>();
+
+/**
+ * The contract a source's loads are checked against: the one it declares (tables, which have no record
+ * schema), else the one derived from its record schema, derived once per source. Undefined for a source with
+ * neither: nothing to check.
+ */
+export function sourceContract(source: Source): readonly ContractField[] | undefined {
+  if (source.contract) return source.contract;
+  if (!source.recordSchema) return undefined;
+  let contract = derived.get(source);
+  if (!contract) derived.set(source, (contract = contractOf(source.recordSchema)));
+  return contract;
 }
 
 function walk(node: JsonSchemaNode, path: string, required: boolean, out: ContractField[]): void {

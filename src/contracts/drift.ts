@@ -1,10 +1,16 @@
-import type { ContractField, JsonType } from './contract';
-import { dominantType, type BatchProfile, type FieldProfile } from './profile';
+import { normalizeHeader, type ContractField, type JsonType } from './contract';
+import type { FieldMapping } from './mapping';
+import { dominantType, headerOrder, type BatchProfile, type FieldProfile } from './profile';
 import { nameSimilarity } from './similarity';
 
 /** The kinds of change a batch can show against its source's contract and last accepted profile. */
-export const CHANGE_KINDS = ['required_missing', 'type_changed', 'mostly_empty', 'optional_missing', 'new_field'] as const;
+export const CHANGE_KINDS = [
+  'required_missing', 'type_changed', 'mostly_empty', 'optional_missing', 'new_field', 'columns_reordered',
+] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+/** What a columns_reordered change is about: the header as a whole, not one column. */
+export const HEADER_FIELD = '(header)';
 
 export interface RenameSuggestion {
   /** The field present in the batch that most likely took the missing one's place. */
@@ -31,6 +37,8 @@ export interface SchemaChange {
   records: number;
   /** type_changed: the type the values have now. */
   observedType?: JsonType;
+  /** columns_reordered: the header as the last accepted batch had it, and as this batch has it. */
+  order?: { baseline: string[]; observed: string[] };
   suggested?: RenameSuggestion;
 }
 
@@ -44,6 +52,12 @@ export interface DriftOptions {
   share?: number;
   /** A field whose present values are null or blank at least this often has become empty. */
   emptyShare?: number;
+  /**
+   * The field mapping the batch's payloads were read under. The fields it put back come last in a record
+   * (applyMapping adds them), so their place tells nothing about the header: a table's column order is
+   * compared without them.
+   */
+  mapping?: FieldMapping;
 }
 
 /** A rename scored lower than this is no suggestion: unrelated names score 0.1–0.3. */
@@ -57,27 +71,34 @@ const AMBIGUOUS_FACTOR = 0.6;
 /**
  * Compares a batch's profile with its source's contract (and last accepted profile): what is missing, what
  * changed type, what became empty, what is new, and for each missing field the present one that most likely
- * replaced it. Deterministic: the same inputs give the same changes in the same order.
+ * replaced it; for a table's contract (fields with aliases), also whether its columns came in another order.
+ * Deterministic: the same inputs give the same changes in the same order.
  */
-export function detectDrift(contract: ContractField[], profile: BatchProfile, options: DriftOptions = {}): SchemaChange[] {
-  const { baseline, share = 0.5, emptyShare = 0.9 } = options;
+export function detectDrift(contract: readonly ContractField[], profile: BatchProfile, options: DriftOptions = {}): SchemaChange[] {
+  const { baseline, share = 0.5, emptyShare = 0.9, mapping = {} } = options;
   const { records } = profile;
   if (records === 0) return [];
   const common = (n: number) => n / records >= share;
-  const known = new Set(contract.map((f) => f.path));
+  const headers = new Set(contract.flatMap((f) => f.aliases ?? []));
+  const tabular = headers.size > 0;
+  const paths = new Set(contract.map((f) => f.path));
+  const known = (f: FieldProfile) => paths.has(f.path) || (tabular && headers.has(normalizeHeader(f.path)));
+  const find = finder(profile, tabular);
+  const findBefore = baseline && finder(baseline, tabular);
   // Where a missing field may have gone: common fields the contract does not read and, when known, new ones.
   const candidates = [...profile.fields.values()].filter(
-    (f) => !known.has(f.path) && common(f.present) && !baseline?.fields.has(f.path),
+    (f) => !known(f) && common(f.present) && !baseline?.fields.has(f.path),
   );
   const changes: SchemaChange[] = [];
   const suggestedFields = new Set<string>();
 
   for (const field of contract) {
-    const seen = profile.fields.get(field.path);
+    const seen = find(field);
     const missing = records - (seen?.present ?? 0);
     if (common(missing)) {
-      const before = baseline?.fields.get(field.path);
-      if (!field.required && baseline && !before) continue; // optional and never sent: nothing changed
+      const before = findBefore?.(field);
+      // Optional and not sent: a change only if the last accepted batch had it (a first batch has nothing to lose).
+      if (!field.required && !before) continue;
       const suggested = bestRename(field, candidates, before);
       if (suggested && suggested.confidence >= SUGGEST_AT_LEAST) suggestedFields.add(suggested.field);
       changes.push({
@@ -99,7 +120,7 @@ export function detectDrift(contract: ContractField[], profile: BatchProfile, op
       continue;
     }
     const cannotBeNull = !field.types.includes('null');
-    const before = baseline?.fields.get(field.path);
+    const before = findBefore?.(field);
     if (blankShare(seen) >= emptyShare && (cannotBeNull || (before !== undefined && blankShare(before) < 1 - emptyShare))) {
       changes.push({ kind: 'mostly_empty', field: field.path, breaking: field.required && cannotBeNull, records: blanks(seen) });
     }
@@ -109,6 +130,8 @@ export function detectDrift(contract: ContractField[], profile: BatchProfile, op
     for (const f of candidates) {
       if (!suggestedFields.has(f.path)) changes.push({ kind: 'new_field', field: f.path, breaking: false, records: f.present });
     }
+    const order = tabular ? reordering(headerOrder(baseline), headerOrder(profile), new Set(Object.keys(mapping))) : undefined;
+    if (order) changes.push({ kind: 'columns_reordered', field: HEADER_FIELD, breaking: false, records, order });
   }
   return changes.sort((a, b) => CHANGE_KINDS.indexOf(a.kind) - CHANGE_KINDS.indexOf(b.kind) || a.field.localeCompare(b.field));
 }
@@ -116,7 +139,7 @@ export function detectDrift(contract: ContractField[], profile: BatchProfile, op
 function bestRename(field: ContractField, candidates: FieldProfile[], before: FieldProfile | undefined): RenameSuggestion | undefined {
   const scored = candidates
     .map((candidate): RenameSuggestion => {
-      const name = nameSimilarity(field.path, candidate.path);
+      const name = Math.max(...(field.aliases ?? [field.path]).map((alias) => nameSimilarity(alias, candidate.path)));
       const type = dominantType(candidate);
       const sameType = type !== undefined && field.types.includes(type);
       const values = before ? valueSimilarity(before, candidate) : undefined;
@@ -133,9 +156,39 @@ function bestRename(field: ContractField, candidates: FieldProfile[], before: Fi
 }
 
 /**
- * How alike two fields' values are, from their profiles: for numbers, the overlap of their ranges on a log
- * scale (prices span orders of magnitude); for strings, the ratio of their mean lengths. Undefined when the
- * profiles do not say.
+ * Finds a contract's fields in a profile: by path, and a table's column by the first of its aliases the header
+ * has, as normalize() reads a row (a header spelled twice: the later column, as there).
+ */
+function finder(profile: BatchProfile, tabular: boolean): (field: ContractField) => FieldProfile | undefined {
+  if (!tabular) return (field) => profile.fields.get(field.path);
+  const columns = new Map([...profile.fields.values()].map((f) => [normalizeHeader(f.path), f]));
+  return (field) => {
+    if (!field.aliases) return profile.fields.get(field.path);
+    for (const alias of field.aliases) {
+      const column = columns.get(alias);
+      if (column) return column;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * The two headers, when the columns both have come in another order. Columns added or dropped are changes of
+ * their own and move no other column: only the relative order of the ones kept counts, less the mapped ones.
+ */
+function reordering(before: string[], now: string[], mapped: ReadonlySet<string>): SchemaChange['order'] {
+  const compared = (header: string[], other: string[]) => {
+    const inOther = new Set(other);
+    return header.filter((h) => inOther.has(h) && !mapped.has(h));
+  };
+  const kept = compared(now, before);
+  return compared(before, now).some((h, i) => h !== kept[i]) ? { baseline: before, observed: now } : undefined;
+}
+
+/**
+ * How alike two fields' values are, from their profiles: for numbers (or strings that read as numbers, as CSV
+ * cells do), the overlap of their ranges on a log scale (prices span orders of magnitude); for other strings,
+ * the ratio of their mean lengths. Undefined when the profiles do not say.
  */
 export function valueSimilarity(a: FieldProfile, b: FieldProfile): number | undefined {
   if (a.min !== undefined && a.max !== undefined && b.min !== undefined && b.max !== undefined) {

@@ -2,9 +2,10 @@ import type { SavedCheckpoint } from '../sources/types';
 import type { Cursor } from '../shared/types';
 import type { Db } from './sql';
 
-export async function readCheckpoint(db: Db, source: string): Promise<SavedCheckpoint | null> {
-  const [row] = await db<{ cursor: Cursor; complete: boolean }[]>`
-    SELECT cursor, complete FROM etl_checkpoints WHERE source = ${source}`;
+/** The source's checkpoint, and the run that wrote it. */
+export async function readCheckpoint(db: Db, source: string): Promise<(SavedCheckpoint & { runId: string }) | null> {
+  const [row] = await db<{ cursor: Cursor; complete: boolean; runId: string }[]>`
+    SELECT cursor, complete, run_id AS "runId" FROM etl_checkpoints WHERE source = ${source}`;
   return row ?? null;
 }
 

@@ -1,10 +1,7 @@
-import type { RunCounts, Trigger } from '../shared/types';
-import type { RunStatus } from './runs';
+import type { ReplaySelection, RunCounts, RunStatus, Trigger } from '../shared/types';
 import type { Db } from './sql';
 
 /** Read side of etl_runs for the API: run history, one run, last runs per source, and what changed between two runs. */
-
-export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly RunStatus[];
 
 export interface RunView {
   run_id: string;
@@ -13,6 +10,11 @@ export interface RunView {
   source: string;
   trigger: Trigger;
   status: RunStatus;
+  /** degraded: why, and how many records were held back. */
+  status_reason: string | null;
+  /** `ingest` fetches; `replay` re-reads stored payloads (`etl replay`), `selection` saying which. */
+  mode: 'ingest' | 'replay';
+  selection: ReplaySelection | null;
   started_at: Date;
   finished_at: Date | null;
   /** null while running. */
@@ -31,7 +33,7 @@ interface RunRow extends Omit<RunView, 'counts' | 'failure_injection'>, RunCount
 /** The columns of RunRow, from etl_runs aliased `r`. */
 function runColumns(db: Db) {
   return db`
-    r.run_id, r.workflow_id, r.temporal_run_id, r.source, r.trigger, r.status, r.started_at, r.finished_at,
+    r.run_id, r.workflow_id, r.temporal_run_id, r.source, r.trigger, r.mode, r.selection, r.status, r.status_reason, r.started_at, r.finished_at,
     extract(epoch FROM r.finished_at - r.started_at)::float8 AS duration_seconds,
     r.fetched, r.inserted, r.unchanged, r.invalid, r.batches, r.error, r.fail_after, r.fail_mode`;
 }
@@ -232,8 +234,9 @@ export interface RunDataChanges {
 /**
  * What changed in the data between two runs of one source.
  *
- * A run's listings are the records it read and could normalize: the raw rows of its loaded batches, less those in
- * quarantine (every source normalizes a record's id into source_asset_id). Quotes alone would not do: a listing
+ * A run's listings are the records it read and could normalize: the raw rows of its loaded batches, less those it
+ * quarantined or that are still held (a raw row is shared by every run that read the same payload, and a later
+ * run may load what an earlier one held back; every source normalizes a record's id into source_asset_id). Quotes alone would not do: a listing
  * the upstream left unchanged inserts no quote, yet the run saw it. A listing's price as of a run is its newest
  * quote from that run or an earlier one of the source: what the run read, stored then or before.
  *  - added: listings run 2 read that no run before run 2 had quoted;
@@ -251,7 +254,8 @@ export async function runDataChanges(
       CROSS JOIN LATERAL unnest(b.raw_ids) AS u(raw_id)
       JOIN raw_payloads raw ON raw.id = u.raw_id
      WHERE b.run_id = ${runId} AND b.loaded_at IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.raw_id = raw.id)`;
+       AND NOT EXISTS (SELECT 1 FROM quarantine q
+                        WHERE q.raw_id = raw.id AND (q.run_id = ${runId} OR q.released_at IS NULL))`;
   const startOf = (runId: string) => db`(SELECT started_at FROM etl_runs WHERE run_id = ${runId})`;
   const priceAsOf = (runId: string) => db`
     SELECT o.price_usd, o.source_updated_at, o.asset_id, o.symbol, o.name

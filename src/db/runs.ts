@@ -1,7 +1,5 @@
-import type { FailureInjection, RunCounts, Trigger } from '../shared/types';
+import type { FailureInjection, ReplaySelection, RunCounts, RunStatus, Trigger } from '../shared/types';
 import type { Db } from './sql';
-
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunStart {
   runId: string;
@@ -10,6 +8,8 @@ export interface RunStart {
   source: string;
   trigger: Trigger;
   failure: FailureInjection | undefined;
+  /** A replay's selection; unset for a run that fetches. */
+  replay?: ReplaySelection | undefined;
 }
 
 /**
@@ -18,11 +18,13 @@ export interface RunStart {
  */
 export async function beginRun(db: Db, run: RunStart): Promise<{ counts: RunCounts; batches: number }> {
   const [row] = await db<(RunCounts & { batches: number })[]>`
-    INSERT INTO etl_runs (run_id, workflow_id, temporal_run_id, source, trigger, status, fail_after, fail_mode)
+    INSERT INTO etl_runs (run_id, workflow_id, temporal_run_id, source, trigger, status, fail_after, fail_mode, mode, selection)
     VALUES (${run.runId}, ${run.workflowId}, ${run.temporalRunId}, ${run.source}, ${run.trigger}, 'running',
-            ${run.failure?.afterRecords ?? null}, ${run.failure?.mode ?? null})
+            ${run.failure?.afterRecords ?? null}, ${run.failure?.mode ?? null}, ${run.replay ? 'replay' : 'ingest'},
+            ${run.replay ? db.json(run.replay as never) : null})
     ON CONFLICT (run_id) DO UPDATE
-      SET status = 'running', temporal_run_id = excluded.temporal_run_id, finished_at = NULL, error = NULL
+      SET status = 'running', temporal_run_id = excluded.temporal_run_id, finished_at = NULL, error = NULL,
+          status_reason = NULL
     RETURNING fetched, inserted, unchanged, invalid, batches`;
   if (!row) throw new Error(`etl_runs: no row for ${run.runId}`);
   const { batches, ...counts } = row;
@@ -43,11 +45,11 @@ export async function addRunCounts(db: Db, runId: string, counts: RunCounts, tem
 
 export async function finishRun(
   db: Db,
-  args: { runId: string; status: Exclude<RunStatus, 'running'>; error?: string; temporalRunId?: string },
+  args: { runId: string; status: Exclude<RunStatus, 'running'>; reason?: string; error?: string; temporalRunId?: string },
 ): Promise<void> {
   // The execution that ended the run: the one to open, or reset, in the Web UI.
   await db`
-    UPDATE etl_runs SET status = ${args.status}, finished_at = now(), error = ${args.error ?? null},
-           temporal_run_id = COALESCE(${args.temporalRunId ?? null}, temporal_run_id)
+    UPDATE etl_runs SET status = ${args.status}, status_reason = ${args.reason ?? null}, finished_at = now(),
+           error = ${args.error ?? null}, temporal_run_id = COALESCE(${args.temporalRunId ?? null}, temporal_run_id)
      WHERE run_id = ${args.runId}`;
 }

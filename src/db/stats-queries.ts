@@ -4,13 +4,13 @@ import type { Db } from './sql';
 /** Operational read side for the API: pipeline statistics per source and overall, and a database ping. */
 
 export interface PipelineStats {
-  runs: { total: number; succeeded: number; failed: number; cancelled: number; running: number };
+  runs: { total: number; succeeded: number; degraded: number; failed: number; cancelled: number; running: number };
   /** Sum of records fetched over every run. */
   records_processed: number;
   last_success_at: Date | null;
   /** When the last failed run failed (its start if it never recorded a finish). */
   last_failure_at: Date | null;
-  /** Over finished runs (succeeded, failed or cancelled). */
+  /** Over finished runs (succeeded, degraded, failed or cancelled). */
   duration_seconds: { average: number | null; p95: number | null };
   last_run: RunView | null;
   rows: { raw: number; normalized: number; quarantined: number };
@@ -26,6 +26,7 @@ interface AggregateRow {
   source: string | null;
   total: number;
   succeeded: number;
+  degraded: number;
   failed: number;
   cancelled: number;
   running: number;
@@ -50,6 +51,7 @@ export async function pipelineStats(db: Db, sources: readonly string[]): Promise
         SELECT CASE WHEN grouping(source) = 0 THEN source END AS source,
                count(*)::int AS total,
                count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+               count(*) FILTER (WHERE status = 'degraded')::int AS degraded,
                count(*) FILTER (WHERE status = 'failed')::int AS failed,
                count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
                count(*) FILTER (WHERE status = 'running')::int AS running,
@@ -68,7 +70,7 @@ export async function pipelineStats(db: Db, sources: readonly string[]): Promise
           FROM quotes GROUP BY GROUPING SETS ((source), ())
       ), quarantined AS (
         SELECT CASE WHEN grouping(source) = 0 THEN source END AS source, count(*)::float8 AS n
-          FROM quarantine GROUP BY GROUPING SETS ((source), ())
+          FROM quarantine WHERE released_at IS NULL GROUP BY GROUPING SETS ((source), ())
       ), keys AS (
         SELECT unnest(${sources as string[]}::text[]) AS source
         UNION SELECT source FROM runs
@@ -77,7 +79,8 @@ export async function pipelineStats(db: Db, sources: readonly string[]): Promise
         UNION SELECT source FROM quarantined
       )
       SELECT k.source,
-             coalesce(r.total, 0) AS total, coalesce(r.succeeded, 0) AS succeeded, coalesce(r.failed, 0) AS failed,
+             coalesce(r.total, 0) AS total, coalesce(r.succeeded, 0) AS succeeded, coalesce(r.degraded, 0) AS degraded,
+             coalesce(r.failed, 0) AS failed,
              coalesce(r.cancelled, 0) AS cancelled, coalesce(r.running, 0) AS running,
              coalesce(r.records_processed, 0) AS records_processed, r.last_success_at, r.last_failure_at,
              r.average_duration, r.p95_duration,
@@ -97,7 +100,7 @@ export async function pipelineStats(db: Db, sources: readonly string[]): Promise
     null,
   );
   const toStats = (row: AggregateRow, lastRun: RunView | null): PipelineStats => ({
-    runs: { total: row.total, succeeded: row.succeeded, failed: row.failed, cancelled: row.cancelled, running: row.running },
+    runs: { total: row.total, succeeded: row.succeeded, degraded: row.degraded, failed: row.failed, cancelled: row.cancelled, running: row.running },
     records_processed: row.records_processed,
     last_success_at: row.last_success_at,
     last_failure_at: row.last_failure_at,

@@ -55,7 +55,24 @@ export class InjectedFatalFailure extends NamedError {
   readonly retryable = false;
 }
 
+/**
+ * Policy `freeze`: the upstream changed shape and nothing of the batch was loaded. Retrying reads the same shape;
+ * an operator settles the change (accept, map or ignore), then resets the run or starts the next one.
+ */
+export class SchemaChangeFrozenError extends NamedError {
+  override readonly name = 'SchemaChangeFrozenError';
+  readonly retryable = false;
+}
+
+/** A replay asked for what cannot be replayed (a run of another source, or no such run). */
+export class InvalidReplayError extends NamedError {
+  override readonly name = 'InvalidReplayError';
+  readonly retryable = false;
+}
+
 export const NON_RETRYABLE_ERROR_TYPES = [
+  'SchemaChangeFrozenError',
+  'InvalidReplayError',
   'UpstreamRejectedError',
   'InvalidPayloadError',
   'UnknownSourceError',

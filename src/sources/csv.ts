@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeHeader, type ContractField } from '../contracts/contract';
 import { toOutcome, type NormalizeOutcome } from '../schemas/quote';
 import { readRows, resumePosition, type CsvPosition } from './csv-file';
 import { parseLooseNumber } from './numbers';
@@ -25,14 +26,21 @@ const ALIASES = {
 } as const;
 type Field = keyof typeof ALIASES;
 
-export function normalizeHeader(header: string): string {
-  return header
-    .trim()
-    .toLowerCase()
-    .replace(/[%#]/g, '')
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-}
+/**
+ * The fields a row cannot load without: normalizeRow() refuses a row without a price or a time, and the quote
+ * schema one without a symbol or a name. Not the id: a row without one is known by symbol:name, else its line.
+ */
+const REQUIRED: ReadonlySet<Field> = new Set(['symbol', 'name', 'price', 'updated']);
+
+/**
+ * The data contract of a CSV file, from ALIASES: a column per field, at its first header name (where a field
+ * mapping puts a renamed column back), known by any of them. Cells are text; an optional one may be missing
+ * from a short row (null).
+ */
+const CONTRACT: readonly ContractField[] = Object.entries(ALIASES).map(([field, aliases]) => {
+  const required = REQUIRED.has(field as Field);
+  return { path: aliases[0], types: required ? ['string'] : ['string', 'null'], required, aliases };
+});
 
 const CsvPositionSchema = z.object({
   offset: z.number().int().min(0),
@@ -49,6 +57,7 @@ export const csv = defineSource({
     return {
       name: 'csv',
       scheduleIntervalMs: settings.SCHEDULE_INTERVAL_CSV,
+      contract: CONTRACT,
       // Finished or not, the saved position is where this file's unread rows begin, if it is still the same file.
       async startCursor(saved) {
         const position = saved ? CsvPositionSchema.safeParse(saved.cursor) : undefined;

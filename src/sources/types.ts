@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ContractField } from '../contracts/contract';
 import type { NormalizeOutcome } from '../schemas/quote';
 import type { Cursor } from '../shared/types';
 
@@ -43,10 +44,15 @@ export interface Source {
   readonly scheduleIntervalMs: number;
   /**
    * The raw record as normalize() parses it: the fields the source reads, their types and which are required.
-   * Its data contract (src/contracts/contract.ts) is derived from it. CSV rows, matched by header aliases, have
-   * none yet.
+   * Its data contract (src/contracts/contract.ts) is derived from it.
    */
   readonly recordSchema?: z.ZodType;
+  /**
+   * The data contract of a source whose records no zod schema describes (CSV rows, read by header aliases):
+   * the fields normalize() reads, declared as data. Takes precedence over one derived from `recordSchema`;
+   * sourceContract() (src/contracts/contract.ts) answers for either.
+   */
+  readonly contract?: readonly ContractField[];
   /** Where a run begins: resume an unfinished run, skip what a finished one already read, or start over. */
   startCursor(saved: SavedCheckpoint | null): Promise<Cursor>;
   fetchPage(cursor: Cursor, context: FetchContext): Promise<Page>;

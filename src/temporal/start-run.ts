@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { WORKFLOW_TYPE, workflowIdFor } from '../shared/names';
+import { REPLAY_WORKFLOW_TYPE, WORKFLOW_TYPE, workflowIdFor } from '../shared/names';
 import { runSearchAttributes } from '../shared/search-attributes';
-import type { FailureInjection, IngestInput, Trigger } from '../shared/types';
+import type { FailureInjection, IngestInput, ReplayInput, ReplaySelection, Trigger } from '../shared/types';
 
 export interface StartedRun {
   source: string;
@@ -21,20 +21,36 @@ export async function startIngest(
   client: Client,
   args: { source: string; trigger: Trigger; taskQueue: string; failure?: FailureInjection | undefined },
 ): Promise<StartedRun> {
-  const workflowId = workflowIdFor(args.source);
   const input: IngestInput = { source: args.source, trigger: args.trigger, ...(args.failure ? { failure: args.failure } : {}) };
+  return startUnderSourceId(client, WORKFLOW_TYPE, input, args.taskQueue);
+}
+
+/**
+ * Starts a replay of stored payloads (`etl replay`) under the source's workflow id: while a run of the source is
+ * in flight, that run is returned (started: false) and nothing is replayed.
+ */
+export async function startReplay(
+  client: Client,
+  args: { source: string; trigger: Trigger; taskQueue: string; selection: ReplaySelection },
+): Promise<StartedRun> {
+  const input: ReplayInput = { source: args.source, trigger: args.trigger, replay: args.selection };
+  return startUnderSourceId(client, REPLAY_WORKFLOW_TYPE, input, args.taskQueue);
+}
+
+async function startUnderSourceId(client: Client, type: string, input: IngestInput, taskQueue: string): Promise<StartedRun> {
+  const workflowId = workflowIdFor(input.source);
   try {
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+    const handle = await client.workflow.start(type, {
       workflowId,
-      taskQueue: args.taskQueue,
+      taskQueue,
       args: [input],
-      typedSearchAttributes: runSearchAttributes(args.source),
+      typedSearchAttributes: runSearchAttributes(input.source),
     });
-    return { source: args.source, workflowId, runId: handle.firstExecutionRunId, started: true };
+    return { source: input.source, workflowId, runId: handle.firstExecutionRunId, started: true };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const running = await client.workflow.getHandle(workflowId).describe();
     const firstRunId = running.raw.workflowExecutionInfo?.firstRunId || running.runId;
-    return { source: args.source, workflowId, runId: firstRunId, started: false };
+    return { source: input.source, workflowId, runId: firstRunId, started: false };
   }
 }

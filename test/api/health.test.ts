@@ -3,18 +3,16 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import request from 'supertest';
-import { createActivities } from '../../activities';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { createSql } from '../../src/db/sql';
 import { freePort } from '../../src/infra/temporal-binaries';
 import { SOURCE_NAMES } from '../../src/sources';
-import { createApiContext, type ApiContext } from '../support/api';
+import { createApiContext, healthWithWorker, type ApiContext } from '../support/api';
 import { ingest } from '../support/ingest';
 import { startPostgresProcess } from '../support/postgres-process';
-import { testLogger } from '../support/logger';
 import { bundleWorkflows } from '../support/temporal';
 
 let ctx: ApiContext;
@@ -46,21 +44,7 @@ async function healthOf(app: Parameters<typeof request>[0]) {
 
 describe('GET /health', () => {
   test('When a worker polls the task queue, then /health is 200 and every check is ok', async () => {
-    const worker = await Worker.create({
-      connection: ctx.env.nativeConnection,
-      namespace: ctx.deps.temporal.namespace,
-      taskQueue: ctx.deps.temporal.taskQueue,
-      workflowBundle: bundle,
-      activities: createActivities({ sql: ctx.db.sql, sources: ctx.sources, log: testLogger, batchSize: 500 }),
-    });
-    const res = await worker.runUntil(async () => {
-      // The server registers the worker's first poll a moment after the worker starts.
-      for (let attempt = 0; ; attempt++) {
-        const r = await request(ctx.app).get('/health');
-        if (r.status === 200 || attempt >= 40) return r;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    });
+    const res = await healthWithWorker(ctx, bundle);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', message: 'healthy', failed: [] });
     expect(res.body.checks.database.status).toBe('ok');

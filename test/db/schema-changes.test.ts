@@ -2,24 +2,16 @@
  * Loads through the real activities (test/support/ingest.ts) from the market simulator, whose faults reshape
  * every record as an upstream's schema change would, and reads what was recorded in schema_changes.
  */
-import { loadConfig } from '../../src/config';
-import { createSources } from '../../src/sources';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
+import type { Sources } from '../../src/sources';
+import type { Simulator } from '../../src/simulator/server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ingest } from '../support/ingest';
+import { ingest, simulatedSources } from '../support/ingest';
 
 let db: TestDatabase;
 let simulator: Simulator;
-let sources: ReturnType<typeof createSources>;
+let sources: Sources;
 beforeAll(async () => {
-  [db, simulator] = await Promise.all([createTestDatabase(), startSimulator({ coins: 120, seed: 9 })]);
-  const config = loadConfig({
-    COINGECKO_BASE_URL: simulator.url,
-    COINPAPRIKA_BASE_URL: simulator.url,
-    COINGECKO_RATE_LIMIT_PER_MIN: '100000',
-    COINPAPRIKA_RATE_LIMIT_PER_MIN: '100000',
-  });
-  sources = createSources(config.sources);
+  [db, { simulator, sources }] = await Promise.all([createTestDatabase(), simulatedSources({ coins: 120, seed: 9 })]);
 });
 afterAll(async () => {
   await simulator.close();

@@ -165,6 +165,31 @@ describe('the pipeline on a Temporal dev server and real PostgreSQL', () => {
     });
   });
 
+  test('When a run whose fatal failure fired after its last batch is reset, then it ends with each record counted once', async () => {
+    await scenario(async (h, db) => {
+      const workflowId = workflowIdFor('coinpaprika');
+      // 100 coins: one batch, the last; the failure fires once it has committed.
+      await expect(runToEnd(h, 'coinpaprika', { afterRecords: 1, mode: 'fatal' })).rejects.toThrow('Workflow execution failed');
+      const [before] = await db.sql<{ fetched: number; invalid: number; batches: number }[]>`SELECT fetched, invalid, batches FROM etl_runs`;
+      expect(before?.batches).toBe(1);
+      const failed = await client.workflow.getHandle(workflowId).describe();
+      const history = await client.workflow.getHandle(workflowId).fetchHistory();
+      const reset = await client.workflowService.resetWorkflowExecution({
+        namespace: env.namespace ?? 'default',
+        workflowExecution: { workflowId, runId: failed.runId },
+        workflowTaskFinishEventId: history.events?.find((e) => e.workflowTaskCompletedEventAttributes)?.eventId,
+        reason: 'test: retry the failed run',
+        requestId: `reset-${Date.now()}`,
+      });
+      const result: IngestResult = await client.workflow.getHandle(workflowId, reset.runId ?? undefined).result();
+      const [after] = await db.sql<{ status: string; fetched: number; invalid: number; batches: number }[]>`SELECT status, fetched, invalid, batches FROM etl_runs`;
+      expect(after).toEqual({ status: 'succeeded', ...before });
+      expect(result.counts.fetched).toBe(before?.fetched);
+      const [quotes] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM quotes`;
+      expect(quotes?.n).toBe(before?.fetched);
+    }, 100);
+  });
+
   test('When a run of a source is in flight, then a manual start returns that run instead of a second one', async () => {
     await scenario(async (h) => {
       h.simulator.setFault({ kind: 'slow', source: 'coinpaprika', delayMs: 3000 });

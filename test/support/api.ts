@@ -1,5 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Express } from 'express';
+import request from 'supertest';
+import { createActivities } from '../../activities';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { loadConfig } from '../../src/config';
@@ -27,6 +30,27 @@ export interface ApiContext {
 }
 
 let queues = 0;
+
+/**
+ * GET /health while a worker polls the context's task queue: retried until the worker check passes (the server
+ * registers a worker's first poll a moment after it starts), or 10 s have gone by.
+ */
+export async function healthWithWorker(ctx: ApiContext, bundle: WorkflowBundleWithSourceMap): Promise<request.Response> {
+  const worker = await Worker.create({
+    connection: ctx.env.nativeConnection,
+    namespace: ctx.deps.temporal.namespace,
+    taskQueue: ctx.deps.temporal.taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities({ sql: ctx.db.sql, sources: ctx.sources, log: testLogger, batchSize: 500 }),
+  });
+  return worker.runUntil(async () => {
+    for (let attempt = 0; ; attempt++) {
+      const res = await request(ctx.app).get('/health');
+      if (res.body.checks?.worker?.status === 'ok' || attempt >= 40) return res;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
+}
 
 /**
  * The API over real infrastructure: its own database, a Temporal dev server and the market simulator.

@@ -63,6 +63,7 @@ export async function createHarness(options: {
     sources,
     log: testLogger,
     batchSize: config.etl.batchSize,
+    schemaChanges: config.schemaChanges,
     defaultFailure: options.defaultFailure,
   });
 

@@ -19,8 +19,19 @@ export class Processes {
   }
 
   /** `etl <args>` (src/bin/cli.ts), as the image runs it. */
-  cli(args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
-    return this.start(process.execPath, ['--import', 'tsx', CLI, ...args], { env });
+  cli(args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): ChildProcess {
+    return this.start(process.execPath, ['--import', 'tsx', CLI, ...args], { ...options, env });
+  }
+
+  /** `etl <args>` run to its end, with what it printed. */
+  async cliOutput(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = this.cli(args, env, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    return { code, stdout, stderr };
   }
 
   async exitCode(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<number | null> {

@@ -44,3 +44,30 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', COINGECKO_API_KEY: '' }).databaseUrl).toBeUndefined();
   });
 });
+
+describe('schema-change policies', () => {
+  test('When nothing is set, then every source quarantines and never accepts a rename by itself', () => {
+    const config = loadConfig({});
+    for (const policy of Object.values(config.schemaChanges)) expect(policy).toEqual({ policy: 'quarantine', autoAcceptAt: undefined });
+    expect(Object.keys(config.schemaChanges).sort()).toEqual(['coingecko', 'coinpaprika', 'csv']);
+  });
+
+  test('When a default and one source\'s override are set, then the override wins for that source only', () => {
+    const config = loadConfig({ SCHEMA_CHANGE_POLICY: 'freeze', SCHEMA_CHANGE_POLICY_CSV: 'quarantine', SCHEMA_AUTO_ACCEPT_CONFIDENCE_COINGECKO: '0.9' });
+    expect(config.schemaChanges.coingecko).toEqual({ policy: 'freeze', autoAcceptAt: 0.9 });
+    expect(config.schemaChanges.coinpaprika).toEqual({ policy: 'freeze', autoAcceptAt: undefined });
+    expect(config.schemaChanges.csv).toEqual({ policy: 'quarantine', autoAcceptAt: undefined });
+  });
+
+  test('When auto-accept is on by default and off for one source, then that source never accepts by itself', () => {
+    const config = loadConfig({ SCHEMA_AUTO_ACCEPT_CONFIDENCE: '0.9', SCHEMA_AUTO_ACCEPT_CONFIDENCE_CSV: 'off' });
+    expect(config.schemaChanges.csv?.autoAcceptAt).toBeUndefined();
+    expect(config.schemaChanges.coingecko?.autoAcceptAt).toBe(0.9);
+  });
+
+  test('When a policy or confidence is not valid, then the error names the variable', () => {
+    expect(() => loadConfig({ SCHEMA_CHANGE_POLICY_COINGECKO: 'evolve' })).toThrow(/SCHEMA_CHANGE_POLICY_COINGECKO/);
+    expect(() => loadConfig({ SCHEMA_AUTO_ACCEPT_CONFIDENCE: '1.5' })).toThrow(/SCHEMA_AUTO_ACCEPT_CONFIDENCE/);
+    expect(() => loadConfig({ SCHEMA_AUTO_ACCEPT_CONFIDENCE: '0' })).toThrow(/SCHEMA_AUTO_ACCEPT_CONFIDENCE/);
+  });
+});

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../src/config';
 import { contractOf } from '../../src/contracts/contract';
 import { detectDrift, type SchemaChange } from '../../src/contracts/drift';
-import { profileRecords } from '../../src/contracts/profile';
+import { headerOrder, profileRecords } from '../../src/contracts/profile';
 import { nameSimilarity, words } from '../../src/contracts/similarity';
 import { createSources, sourceNamed } from '../../src/sources';
 import { fixture } from '../fixtures/upstream';
@@ -59,6 +59,18 @@ describe('profiling a batch', () => {
     expect(profile.records).toBe(4);
     expect(profile.fields.get('a')).toMatchObject({ present: 3, types: { number: 2, null: 1 }, min: 1, max: 5 });
     expect(profile.fields.get('n.b')).toMatchObject({ present: 2, types: { string: 2 }, empty: 1 });
+  });
+
+  test('When strings read as numbers, then they get a numeric range too; a text field with a few numbers among it does not', () => {
+    const profile = profileRecords([{ p: '0.5', s: '1' }, { p: '1e3', s: 'BTC' }, { p: 'n/a', s: 'ETH' }, { p: ' 20 ', s: 'SOL' }]);
+    expect(profile.fields.get('p')).toMatchObject({ min: 0.5, max: 1000, numericText: 3, otherText: 1 });
+    expect(profile.fields.get('s')).not.toHaveProperty('min');
+  });
+
+  test('When records are profiled, then the top-level keys keep the order of the first record that had them', () => {
+    const profile = profileRecords([{ b: 1, a: { x: 1 }, c: 2 }, { c: 3, b: 4, d: 5 }]);
+    expect(headerOrder(profile)).toEqual(['b', 'c', 'd']);
+    expect(profile.fields.get('a.x')?.column).toBeUndefined(); // nested: not a column of the header
   });
 
   test('When the recorded CoinPaprika ticker is profiled, then its nested quote fields are there', () => {
@@ -145,6 +157,12 @@ describe('detecting drift', () => {
   test('When only a few records lack a required field, then they are bad records, not a change of shape', () => {
     const changes = detectDrift(gecko, profileRecords(geckoBatch(10, (coin, i) => i < 2 && delete coin.current_price)));
     expect(changes).toEqual([]);
+  });
+
+  test('When a JSON record’s keys come in another order, then nothing changed: only a table’s columns have an order', () => {
+    const baseline = profileRecords(geckoBatch(10));
+    const reversed = geckoBatch(10).map((coin) => Object.fromEntries(Object.entries(coin).reverse()));
+    expect(detectDrift(gecko, profileRecords(reversed), { baseline })).toEqual([]);
   });
 
   test('When an optional field the upstream never sent is absent, then nothing changed', () => {

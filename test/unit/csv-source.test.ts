@@ -3,11 +3,12 @@ import { appendFile, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
+import { normalizeHeader } from '../../src/contracts/contract';
 import type { NormalizedQuote } from '../../src/schemas/quote';
 import { InvalidPayloadError } from '../../src/shared/errors';
 import type { Cursor } from '../../src/shared/types';
 import { createSources, sourceNamed } from '../../src/sources';
-import { normalizeHeader, parseTimestamp } from '../../src/sources/csv';
+import { parseTimestamp } from '../../src/sources/csv';
 import type { Page, Source, SourceRecord } from '../../src/sources/types';
 
 const HEADER = 'id,symbol,name,price_usd,market_cap_usd,volume_24h_usd,percent_change_24h,rank,last_updated';
