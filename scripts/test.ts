@@ -4,7 +4,9 @@
  *    outside the repo (see src/infra/temporal-binaries.ts);
  *  - temporal-server and temporal-sql-tool of the release docker-compose.yml runs, built with Go into that cache,
  *    for test/integration/compose-temporal.test.ts;
- *  - PostgreSQL: DATABASE_URL if set, else a throw-away embedded server.
+ *  - PostgreSQL: DATABASE_URL if set, else a throw-away embedded server;
+ *  - the browser of test/browser: @sparticuz/chromium's, unpacked once into that cache (test/support/browser.ts
+ *    says the order), here rather than by the first browser test files, which jest would start side by side.
  * Arguments are passed to jest: `npm test -- test/unit`.
  */
 import { spawn } from 'node:child_process';
@@ -12,6 +14,7 @@ import { loadConfig } from '../src/config';
 import { startScratchPostgres } from '../src/infra/scratch-postgres';
 import { findTemporalCli, findTestServer, timeTestServerStart } from '../src/infra/temporal-binaries';
 import { createLogger } from '../src/logger';
+import { packagedChromium } from '../test/support/packaged-chromium';
 import { findTemporalServerTools } from '../test/support/temporal-server-tools';
 
 async function main(): Promise<number> {
@@ -21,6 +24,7 @@ async function main(): Promise<number> {
     findTemporalCli(config, log),
     findTestServer(config, log),
     findTemporalServerTools(config, log),
+    process.env.CHROMIUM_PATH ? undefined : packagedChromium(config.binaries.cacheDir, log),
   ]);
   if (!cli || !testServer) {
     log.error({ cli, testServer }, 'Temporal binaries missing: install Go and Maven, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH');

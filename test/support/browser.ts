@@ -3,33 +3,60 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config';
 import { freePort, waitForPort } from '../../src/infra/temporal-binaries';
+import { testLogger } from './logger';
+import { packagedChromium, type ChromiumBinary } from './packaged-chromium';
 import { devServerEnvironment } from './temporal';
 
 /**
- * Real-browser tests drive the system's Chromium through playwright-core: no browser is downloaded. The binary is
- * CHROMIUM_PATH when set (a test-only setting, read here rather than in src/config.ts, which configures the
- * service), else Debian's /usr/bin/chromium.
+ * Real-browser tests drive Chromium through playwright-core; no browser is downloaded. The browser, in this order:
+ *  1. CHROMIUM_PATH when set, any Chromium or Chrome (a test-only setting, read here rather than in
+ *     src/config.ts, which configures the service);
+ *  2. the one packed in the @sparticuz/chromium devDependency (Linux x64), unpacked once into the cache: the same
+ *     build, fonts and software rendering on every machine;
+ *  3. Debian's /usr/bin/chromium, where the packaged build does not run (other platforms and architectures).
  */
-const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
-function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
-  if (!existsSync(path)) {
+/**
+ * From @sparticuz/chromium's own `args`, only what a test here needs. Left out: --single-process (with it, closing
+ * a browser context closed the whole browser), and the ones that hide what a user's browser would show
+ * (--disable-web-security, --allow-running-insecure-content, no site isolation).
+ */
+const ARGS = [
+  // Root in CI, where Chromium's sandbox refuses to start (playwright-core's default too).
+  '--no-sandbox',
+  // Containers often give /dev/shm 64 MB.
+  '--disable-dev-shm-usage',
+  // Software compositing, with or without a GPU; WebGL still works, on SwiftShader.
+  '--disable-gpu',
+  // Glyph shapes independent of the machine's hinting settings.
+  '--font-render-hinting=none',
+];
+
+let packaged: Promise<ChromiumBinary | undefined> | undefined;
+
+async function findChromium(): Promise<ChromiumBinary> {
+  const configured = process.env.CHROMIUM_PATH;
+  if (configured) {
+    if (!existsSync(configured)) throw new Error(`CHROMIUM_PATH is ${configured}, which does not exist.`);
+    return { executablePath: configured, env: {} };
+  }
+  packaged ??= packagedChromium(loadConfig().binaries.cacheDir, testLogger);
+  const found = (await packaged) ?? (existsSync(SYSTEM_CHROMIUM) ? { executablePath: SYSTEM_CHROMIUM, env: {} } : undefined);
+  if (!found) {
     throw new Error(
-      `Chromium not found at ${path}. Browser tests need it: on Debian/Ubuntu ` +
-        '`apt-get install -y --no-install-recommends chromium`, or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+      `Chromium not found: @sparticuz/chromium runs on Linux x64 only (this is ${process.platform} ${process.arch}) ` +
+        `and ${SYSTEM_CHROMIUM} does not exist. Set CHROMIUM_PATH to a Chromium or Chrome binary.`,
     );
   }
-  return path;
+  return found;
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath(),
-    // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+export async function launchChromium(): Promise<Browser> {
+  const { executablePath, env } = await findChromium();
+  return chromium.launch({ executablePath, args: ARGS, env: { ...process.env, ...env } });
 }
 
 /** Screenshots of each step, kept as test artifacts (git-ignored). */
