@@ -7,7 +7,7 @@ import { errorHandler, unknownRoute } from './errors';
 import { createMetrics } from './metrics';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApiDocument } from './openapi';
-import { mountRoute, type Route } from './route';
+import { mountRoutes, type Route } from './route';
 import { allRoutes } from './routes';
 import { assetRoute } from './routes/assets';
 import { etlRunRoute } from './routes/etl-run';
@@ -34,7 +34,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ty
 
   const registry = new OpenAPIRegistry();
   const router = Router();
-  for (const route of routes) mountRoute(router, registry, route);
+  mountRoutes(router, registry, routes);
   // Read by the /openapi.json route at request time, once every route is registered.
   const openapi = buildOpenApiDocument(registry, deps.version);
 
@@ -44,7 +44,6 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ty
   app.set('query parser', 'simple');
   app.use(requestContext(deps.log));
   app.use(metrics.observeHttp);
-  app.use(express.json({ limit: '64kb' }));
   app.use(router);
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
   app.use(unknownRoute);

@@ -1,16 +1,30 @@
-import { countQuotes, listQuotes, SORT_KEYS, type Direction, type QuoteFilter, type SortKey } from '../../src/db/quote-queries';
+import {
+  countQuotes,
+  listQuotes,
+  SORT_KEYS,
+  SORT_VALUE_KINDS,
+  type Direction,
+  type Keyset,
+  type QuoteFilter,
+  type SortKey,
+} from '../../src/db/quote-queries';
 import type { ChangeFeed } from '../../src/db/change-feed';
 import type { Sql } from '../../src/db/sql';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { CURSOR_MAX_LENGTH, decodeCursor, encodeCursor } from '../cursor';
 import { readCache } from '../read-cache';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { z } from '../zod';
 import { Envelope, Quote, sourceParam } from '../schemas';
 
-const SORTS = [...SORT_KEYS, ...SORT_KEYS.flatMap((k) => [`${k}_asc`, `${k}_desc`])] as const;
+export const SORTS = [...SORT_KEYS, ...SORT_KEYS.flatMap((k) => [`${k}_asc`, `${k}_desc`])] as const;
 /** Bare keys take their natural direction: biggest first, except symbols, A to Z. */
 const NATURAL: Record<SortKey, Direction> = { market_cap: 'desc', price: 'desc', symbol: 'asc', observed_at: 'desc' };
+
+const CURSOR_DOC =
+  'Opaque: the `next_cursor` of the previous page, passed back unchanged with the same `sort` and filters (`source`, ' +
+  '`symbol`, `asset_id`, `q`, `from`, `to`; `limit` may change). Its content is no contract and may change between ' +
+  'versions; one issued for another sort or other filters, or altered, is a 400 naming `cursor`. With a cursor, `offset` is not used.';
 
 export const DataQuery = z
   .object({
@@ -23,16 +37,17 @@ export const DataQuery = z
     sort: z.enum(SORTS).default('market_cap_desc'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-    cursor: z.string().max(1000).optional().openapi({ description: 'next_cursor of the previous page' }),
+    cursor: z.string().max(CURSOR_MAX_LENGTH).optional().openapi({ description: CURSOR_DOC }),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
+export type DataQuery = z.infer<typeof DataQuery>;
 
 export const DataResponse = Envelope.extend({
   pagination: z.object({
     limit: z.number().int(),
     offset: z.number().int(),
     total: z.number().int(),
-    next_cursor: z.string().nullable(),
+    next_cursor: z.string().nullable().openapi({ description: 'opaque: pass it as `cursor`, with the same sort and filters, for the next page; null on the last' }),
   }),
   data: z.array(Quote),
 }).openapi('DataPage');
@@ -54,19 +69,23 @@ export function dataRoute(sql: Sql, readCacheMs: number, changes?: ChangeFeed) {
     query: DataQuery,
     responses: { 200: { description: 'a page of quotes', schema: DataResponse }, 400: { description: 'bad parameter' } },
     async handler({ query, req }) {
-      const page = await pages(JSON.stringify(query), () => pageJson(sql, query, countCached));
+      const plan = pagePlan(query); // a bad cursor is a 400 before any cache or query
+      const page = await pages(JSON.stringify(query), () => pageJson(sql, query, plan, countCached));
       // The envelope is the request's own; the page after it is shared: `{"request_id":…,"api_latency_ms":…,` + page.
       return { status: 200, contentType: 'application/json', body: `${JSON.stringify(envelope(req)).slice(0, -1)},${page.slice(1)}` };
     },
   });
 }
 
-/** `{"pagination":…,"data":[…]}` for one parsed query. */
-async function pageJson(
-  sql: Sql,
-  query: z.infer<typeof DataQuery>,
-  count: (filter: QuoteFilter) => Promise<number>,
-): Promise<string> {
+interface PagePlan {
+  filter: QuoteFilter;
+  sort: SortKey;
+  direction: Direction;
+  after?: Keyset;
+}
+
+/** What the query asks of listQuotes; the cursor is decoded against the sort and filters it was issued for. */
+function pagePlan(query: DataQuery): PagePlan {
   const [key, dir] = query.sort.split(/_(?=asc$|desc$)/) as [SortKey, Direction | undefined];
   const filter: QuoteFilter = {
     source: query.source,
@@ -76,17 +95,21 @@ async function pageJson(
     from: query.from ? new Date(query.from) : undefined,
     to: query.to ? new Date(query.to) : undefined,
   };
+  const scope = { sort: query.sort, filter };
+  return {
+    filter,
+    sort: key,
+    direction: dir ?? NATURAL[key],
+    ...(query.cursor ? { after: decodeCursor(query.cursor, scope, SORT_VALUE_KINDS[key]) } : {}),
+  };
+}
+
+/** `{"pagination":…,"data":[…]}` for one parsed query. */
+async function pageJson(sql: Sql, query: DataQuery, plan: PagePlan, count: (filter: QuoteFilter) => Promise<number>): Promise<string> {
   const [total, page] = await Promise.all([
-    count(filter),
-    listQuotes(sql, {
-      filter,
-      sort: key,
-      direction: dir ?? NATURAL[key],
-      limit: query.limit,
-      offset: query.offset,
-      ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
-    }),
+    count(plan.filter),
+    listQuotes(sql, { ...plan, limit: query.limit, offset: query.offset }),
   ]);
-  const next_cursor = page.last ? encodeCursor(page.last) : null;
+  const next_cursor = page.last ? encodeCursor(page.last, { sort: query.sort, filter: plan.filter }) : null;
   return JSON.stringify({ pagination: { limit: query.limit, offset: query.offset, total, next_cursor }, data: page.rows });
 }

@@ -1,3 +1,4 @@
+import type { PendingQuery, Row } from 'postgres';
 import type { Db } from './sql';
 
 /** Read side of quotes for the API: latest per listing by default, history when a time range is given. */
@@ -31,9 +32,21 @@ export interface QuoteView {
   ingested_at: Date;
 }
 
-/** Where the previous page ended: the sort value and the unique tie-breakers. */
+/**
+ * How each sort key's value is written in a keyset: a numeric's PostgreSQL text (exact, `-1` for an unknown
+ * market cap), the text compared, or a timestamp in ISO 8601 UTC to the microsecond.
+ */
+export const SORT_VALUE_KINDS = {
+  market_cap: 'numeric',
+  price: 'numeric',
+  symbol: 'text',
+  observed_at: 'timestamp',
+} as const satisfies Record<SortKey, 'numeric' | 'text' | 'timestamp'>;
+export type SortValueKind = (typeof SORT_VALUE_KINDS)[SortKey];
+
+/** Where the previous page ended: the sort value and the unique tie-breakers (observedAt as a keyset timestamp). */
 export interface Keyset {
-  value: string | number;
+  value: string;
   source: string;
   sourceAssetId: string;
   observedAt: string;
@@ -57,29 +70,37 @@ export async function listQuotes(
     observed_at: db`source_updated_at`,
   }[args.sort];
   const desc = args.direction === 'desc';
+  // Typed parameters: the keyset comes from a client's cursor, and PostgreSQL is told what each value must be.
+  const value = args.after ? { numeric: db`${args.after.value}::numeric`, text: db`${args.after.value}::text`, timestamp: db`${args.after.value}::timestamptz` }[SORT_VALUE_KINDS[args.sort]] : db``;
   const after = args.after
     ? desc
-      ? db`AND (${key}, source, source_asset_id, source_updated_at) < (${args.after.value}, ${args.after.source}, ${args.after.sourceAssetId}, ${args.after.observedAt}::timestamptz)`
-      : db`AND (${key}, source, source_asset_id, source_updated_at) > (${args.after.value}, ${args.after.source}, ${args.after.sourceAssetId}, ${args.after.observedAt}::timestamptz)`
+      ? db`AND (${key}, source, source_asset_id, source_updated_at) < (${value}, ${args.after.source}::text, ${args.after.sourceAssetId}::text, ${args.after.observedAt}::timestamptz)`
+      : db`AND (${key}, source, source_asset_id, source_updated_at) > (${value}, ${args.after.source}::text, ${args.after.sourceAssetId}::text, ${args.after.observedAt}::timestamptz)`
     : db``;
+  const sortValue = { numeric: db`(${key})::text`, text: db`(${key})::text`, timestamp: keysetTime(db, key) }[SORT_VALUE_KINDS[args.sort]];
   const order = desc
     ? db`ORDER BY ${key} DESC, source DESC, source_asset_id DESC, source_updated_at DESC`
     : db`ORDER BY ${key} ASC, source ASC, source_asset_id ASC, source_updated_at ASC`;
 
-  const rows = await db<(QuoteView & { sort_value: string | number })[]>`
+  const rows = await db<(QuoteView & { sort_value: string; keyset_observed_at: string })[]>`
       SELECT asset_id::text, symbol, name, source, source_asset_id, price_usd::float8 AS price_usd,
              market_cap_usd::float8 AS market_cap_usd, volume_24h_usd::float8 AS volume_24h_usd,
              percent_change_24h::float8 AS percent_change_24h, rank, source_updated_at AS observed_at, ingested_at,
-             (${key})::text AS sort_value
+             ${sortValue} AS sort_value, ${keysetTime(db, db`source_updated_at`)} AS keyset_observed_at
         FROM ${table} ${where} ${after}
         ${order}
        LIMIT ${args.limit} OFFSET ${args.after ? 0 : args.offset}`;
   const lastRow = rows.at(-1);
   const last =
     lastRow && rows.length === args.limit
-      ? { value: lastRow.sort_value, source: lastRow.source, sourceAssetId: lastRow.source_asset_id, observedAt: lastRow.observed_at.toISOString() }
+      ? { value: lastRow.sort_value, source: lastRow.source, sourceAssetId: lastRow.source_asset_id, observedAt: lastRow.keyset_observed_at }
       : null;
-  return { rows: rows.map(({ sort_value: _, ...row }) => row), last };
+  return { rows: rows.map(({ sort_value: _, keyset_observed_at: __, ...row }) => row), last };
+}
+
+/** A timestamp as a keyset holds it: ISO 8601 in UTC with microseconds, whatever the session's DateStyle and TimeZone. */
+function keysetTime(db: Db, column: PendingQuery<Row[]>) {
+  return db`to_char((${column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
 /** How many quotes match the filter (latest per listing, or history with a time range). */

@@ -26,6 +26,7 @@ export interface ApiContext {
   nonConformant(): string[];
   /** How many JSON responses were checked. */
   responses(): number;
+  /** Tears everything down, then fails (the test file's afterAll) when a response served did not match openapi.json. */
   close(): Promise<void>;
 }
 
@@ -91,9 +92,11 @@ export async function createApiContext(options: { apiKey?: string; coins?: numbe
     sources: createSources(config.sources),
     taskQueue,
     async close() {
+      const problems = recorder.check(openapi);
       await simulator.close();
       await db.drop();
       await env.teardown();
+      if (problems.length) throw new Error(`responses that do not match openapi.json:\n${problems.join('\n')}`);
     },
   };
 }
