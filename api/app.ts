@@ -2,6 +2,7 @@ import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { Router, type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { watchQuoteChanges } from '../src/db/change-feed';
+import { livePollers } from '../src/temporal/pollers';
 import type { ApiDeps } from './deps';
 import { errorHandler, unknownRoute } from './errors';
 import { createMetrics } from './metrics';
@@ -20,7 +21,10 @@ export type { ApiDeps } from './deps';
  * for quote changes on a connection of its own, which close() ends.
  */
 export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<typeof buildOpenApiDocument>; close(): Promise<void> } {
-  const metrics = createMetrics(deps.sql);
+  const metrics = createMetrics(deps.sql, {
+    name: deps.temporal.taskQueue,
+    pollers: async () => (await livePollers(deps.temporal.client, { ...deps.temporal, timeoutMs: 2_000 })).length,
+  });
   const changes = deps.readCacheMs > 0 ? watchQuoteChanges(deps.sql, deps.log) : undefined;
   const routes = [
     ...allRoutes(deps, changes),

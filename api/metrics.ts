@@ -11,7 +11,11 @@ import { SOURCE_NAMES } from '../src/sources';
  * workers did), so they are right whichever process ran the ETL and survive restarts. Each app has its own
  * registry, so several apps in one process (tests) do not collide.
  */
-export function createMetrics(sql: Sql): { registry: Registry; observeHttp: RequestHandler } {
+export function createMetrics(
+  sql: Sql,
+  /** The workflow task queue, and how many workers poll it now (asked of Temporal at scrape time; rejects when it does not answer). */
+  taskQueue: { name: string; pollers: () => Promise<number> },
+): { registry: Registry; observeHttp: RequestHandler } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -72,6 +76,20 @@ export function createMetrics(sql: Sql): { registry: Registry; observeHttp: Requ
       this.reset();
       for (const source of SOURCE_NAMES) for (const breaking of ['true', 'false']) this.set({ source, breaking }, 0);
       for (const t of await schemaChangeTotals(sql)) this.inc({ source: t.source, breaking: String(t.breaking) }, t.open);
+    },
+  });
+
+  new Gauge({
+    name: 'kasparro_task_queue_pollers',
+    help: 'Workers that polled the workflow task queue in the last 2 minutes; absent while Temporal does not answer',
+    labelNames: ['task_queue'],
+    registers: [registry],
+    async collect() {
+      // No series rather than a made-up 0 when Temporal cannot say: an alert tells "none" from "unknown". (The
+      // label matters: prom-client reports an unlabelled gauge as 0 even after reset().)
+      this.reset();
+      const n = await taskQueue.pollers().catch(() => undefined);
+      if (n !== undefined) this.set({ task_queue: taskQueue.name }, n);
     },
   });
 

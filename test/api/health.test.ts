@@ -143,6 +143,24 @@ describe('GET /health', () => {
     expect(res.body.checks.database).toMatchObject({ status: 'fail', detail: 'unreachable (CONNECTION_ENDED)' });
   });
 
+  test('When no worker polls, then /metrics says 0 pollers; when Temporal does not answer, the gauge is absent, not 0', async () => {
+    const pollersIn = (text: string) => /^kasparro_task_queue_pollers\{task_queue="[^"]+"\} (\d+)$/m.exec(text)?.[1];
+    const idle = await request(appWith({ temporal: { taskQueue: idleQueue() } })).get('/metrics').expect(200);
+    expect(pollersIn(idle.text)).toBe('0');
+    const connection = Connection.lazy({
+      address: `127.0.0.1:${await freePort()}`,
+      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
+    });
+    try {
+      const client = new Client({ connection, namespace: ctx.deps.temporal.namespace });
+      const unknown = await request(appWith({ temporal: { client } })).get('/metrics').expect(200);
+      expect(unknown.text).toMatch(/^# TYPE kasparro_task_queue_pollers gauge$/m);
+      expect(pollersIn(unknown.text)).toBeUndefined();
+    } finally {
+      await connection.close();
+    }
+  });
+
   test('When the Temporal frontend is unreachable, then /health is 503 naming Temporal and the worker check', async () => {
     // Two attempts instead of ten: the client's retry timers then end with the request, before the connection closes.
     const connection = Connection.lazy({
