@@ -16,14 +16,15 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
   const sql = createSql(config.databaseUrl, { max: 10 });
-  // /data and /stats never reach Temporal; a lazy connection keeps the app's dependencies real without one.
+  // Only /health reaches Temporal (TEMPORAL_ADDRESS, a dev server bench/api.ts starts with a worker on
+  // TEMPORAL_TASK_QUEUE); the connection is lazy, so the other routes never wait for it.
   const client = new Client({ connection: Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' }) });
   const listen = async (readCacheMs: number) => {
     const { app } = createApp({
       sql,
       log: createLogger({ level: config.log.level, pretty: false }),
       version: 'bench',
-      temporal: { client, namespace: 'default', taskQueue: 'bench', webUiUrl: config.api.webUiUrl },
+      temporal: { client, namespace: 'default', taskQueue: config.temporal.taskQueue, webUiUrl: config.api.webUiUrl },
       readCacheMs,
     });
     const server = app.listen(0, '127.0.0.1');
