@@ -26,20 +26,33 @@ const CURSOR_DOC =
   '`symbol`, `asset_id`, `q`, `from`, `to`; `limit` may change). Its content is no contract and may change between ' +
   'versions; one issued for another sort or other filters, or altered, is a 400 naming `cursor`. With a cursor, `offset` is not used.';
 
+/**
+ * A history bound: an RFC 3339 date-time whose UTC instant PostgreSQL can hold. `0001-01-01T00:00:00+01:00` is
+ * a valid date-time, but in UTC it falls in year 0, which timestamptz refuses (found by schemathesis: a 500).
+ */
+const historyBound = z.iso.datetime({ offset: true }).refine(
+  (text) => {
+    const year = new Date(text).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  },
+  { message: 'must fall between the years 1 and 9999 in UTC' },
+);
+
 export const DataQuery = z
   .object({
     source: sourceParam.optional(),
     symbol: z.string().trim().min(1).max(50).optional(),
     asset_id: z.string().regex(/^\d{1,18}$/, 'must be a numeric asset id').optional(),
     q: z.string().trim().min(1).max(100).optional().openapi({ description: 'search in name and symbol' }),
-    from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'history from (inclusive)' }),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: historyBound.optional().openapi({ description: 'history from (inclusive)' }),
+    to: historyBound.optional(),
     sort: z.enum(SORTS).default('market_cap_desc'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
     cursor: z.string().max(CURSOR_MAX_LENGTH).optional().openapi({ description: CURSOR_DOC }),
   })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
+  // As instants, not as text: 10:00+05:00 is before 06:00Z.
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { message: 'from must not be after to', path: ['from'] });
 export type DataQuery = z.infer<typeof DataQuery>;
 
 export const DataResponse = Envelope.extend({
