@@ -1,36 +1,18 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Config } from '../src/config';
+import { goInstall } from '../src/infra/temporal-binaries';
 import type { Logger } from '../src/logger';
-
-const run = promisify(execFile);
 
 export const VEGETA_MODULE = 'github.com/tsenart/vegeta/v12@v12.12.0';
 
-/**
- * vegeta, the open-loop load generator, built once from the Go module proxy into `<cache>/vegeta-12.12.0/`.
- * Not `goInstall` (src/infra/temporal-binaries.ts): it names the binary after the module's last path element,
- * and Go names this one `vegeta`, not `v12`. The directory appears only once the build is complete.
- */
+/** vegeta, the open-loop load generator, built once from the Go module proxy into `<cache>/vegeta-12.12.0/`. */
 export async function findVegeta(config: Config, log: Logger): Promise<string> {
-  const home = join(config.binaries.cacheDir, 'vegeta-12.12.0');
-  const binary = join(home, 'vegeta');
+  const binary = join(config.binaries.cacheDir, 'vegeta-12.12.0', 'vegeta');
   if (existsSync(binary)) return binary;
   log.info({ module: VEGETA_MODULE }, 'building vegeta with Go (first time only, about a minute)');
-  await mkdir(config.binaries.cacheDir, { recursive: true });
-  const staging = await mkdtemp(join(config.binaries.cacheDir, 'build-'));
-  try {
-    await run('go', ['install', VEGETA_MODULE], { env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' }, maxBuffer: 64 * 1024 * 1024 });
-    await chmod(staging, 0o755); // mkdtemp makes it private
-    await rm(home, { recursive: true, force: true });
-    await rename(staging, home);
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+  await goInstall(config.binaries.cacheDir, VEGETA_MODULE, binary);
   return binary;
 }
 

@@ -42,7 +42,9 @@ export async function goInstall(cacheDir: string, pkg: string, dest: string): Pr
   const staging = await mkdtemp(join(cacheDir, 'build-'));
   try {
     await run('go', ['install', pkg], { env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' }, maxBuffer: 64 * 1024 * 1024 });
-    const built = pkg.slice(pkg.lastIndexOf('/') + 1).split('@')[0] ?? '';
+    // Go names the binary after the package's last element, a major-version suffix (`…/vegeta/v12`) skipped.
+    const elements = (pkg.split('@')[0] ?? '').split('/');
+    const built = (/^v\d+$/.test(elements.at(-1) ?? '') ? elements.at(-2) : elements.at(-1)) ?? '';
     await mkdir(dirname(dest), { recursive: true });
     await rename(join(staging, built), dest);
   } finally {
