@@ -54,11 +54,15 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, routes: R
   }
 }
 
-/** What every route may answer whatever it declares: a 400 where it takes input, 413 and 415 where it reads a body. */
+/**
+ * What every route may answer whatever it declares: a 400 where it takes input, 413 and 415 where it reads a body,
+ * and 431 anywhere (api/client-errors.ts).
+ */
 const SHARED_RESPONSES: { when(route: Route): boolean; status: number; description: string }[] = [
   { when: (r) => Boolean(r.query || r.params || r.body), status: 400, description: 'bad parameter' },
   { when: (r) => r.method === 'post', status: 413, description: 'body over 64 KB' },
   { when: (r) => r.method === 'post', status: 415, description: 'a body that is not sent as application/json' },
+  { when: () => true, status: 431, description: 'request line and headers over 16 KB (a query string that long, say)' },
 ];
 
 function mountRoute(router: Router, registry: OpenAPIRegistry, route: Route<never, never, never>): void {

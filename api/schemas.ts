@@ -1,5 +1,5 @@
 import { SOURCE_NAMES } from '../src/sources';
-import { z } from './zod';
+import { queryInteger, z } from './zod';
 
 /** Response pieces shared by several routes. */
 
@@ -12,8 +12,8 @@ export const Envelope = z.object({
 
 /** limit and offset of a list paged by offset, as query parameters. */
 export const pageQuery = (limits: { default: number; max: number }) => ({
-  limit: z.coerce.number().int().min(1).max(limits.max).default(limits.default),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  limit: queryInteger(1, limits.max).default(limits.default),
+  offset: queryInteger(0, 1_000_000).default(0),
 });
 
 /** The page a list paged by offset answered, and how many items its filters match. */

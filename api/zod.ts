@@ -31,3 +31,13 @@ export function unstorableText(value: unknown, path: string[] = []): { field: st
 
 /** A string input that PostgreSQL can store. */
 export const storableText = () => z.string().refine(isStorableText, UNSTORABLE_TEXT);
+
+/**
+ * A whole number in a query string, in decimal digits. Not z.coerce: Number() reads `0x10`, `1e1`, ` 5 ` and the
+ * empty string as numbers, which the document's `type: integer` does not allow (found by schemathesis).
+ */
+export const queryInteger = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value),
+    z.number({ error: 'must be a whole number in decimal digits' }).int().min(min).max(max),
+  );

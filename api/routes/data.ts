@@ -15,7 +15,7 @@ import { readCache } from '../read-cache';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { z } from '../zod';
-import { Envelope, Quote, sourceParam } from '../schemas';
+import { Envelope, pageQuery, Quote, sourceParam } from '../schemas';
 
 export const SORTS = [...SORT_KEYS, ...SORT_KEYS.flatMap((k) => [`${k}_asc`, `${k}_desc`])] as const;
 /** Bare keys take their natural direction: biggest first, except symbols, A to Z. */
@@ -47,8 +47,7 @@ export const DataQuery = z
     from: historyBound.optional().openapi({ description: 'history from (inclusive)' }),
     to: historyBound.optional(),
     sort: z.enum(SORTS).default('market_cap_desc'),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    ...pageQuery({ default: 50, max: 500 }),
     cursor: z.string().max(CURSOR_MAX_LENGTH).optional().openapi({ description: CURSOR_DOC }),
   })
   // As instants, not as text: 10:00+05:00 is before 06:00Z.

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
+import { answerClientErrors } from '../../api/client-errors';
 import type { Config } from '../config';
 import type { Sql } from '../db/sql';
 import type { Logger } from '../logger';
@@ -19,6 +20,7 @@ export async function startApi(config: Config, sql: Sql, client: Client, log: Lo
   });
   if (!config.api.apiKey) log.warn('API_KEY is not set: POST /etl/run is open to anyone who can reach the API');
   const server: Server = app.listen(config.api.port, config.api.host);
+  answerClientErrors(server);
   await once(server, 'listening');
   const url = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
   log.info({ url, docs: `${url}/docs` }, 'API listening');

@@ -7,6 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { SOURCE_NAMES } from '../../src/sources';
+import { answerClientErrors } from '../../api/client-errors';
 import { createApiContext, type ApiContext } from '../support/api';
 import { ingest } from '../support/ingest';
 
@@ -225,5 +226,62 @@ describe('methods a path does not declare', () => {
       expect(res.body.error).toBe('not_found');
       expect(res.headers.allow).toBeUndefined();
     }
+  });
+});
+
+describe('whole numbers in the query string', () => {
+  /** Every operation's integer query parameters, from the document. */
+  const integerParams = () =>
+    operations().flatMap(({ method, path, operation }) =>
+      (operation.parameters ?? []).filter((p) => p.in === 'query' && p.schema?.type === 'integer').map((p) => ({ method, path, name: p.name })),
+    );
+
+  test('When the document is read, then limit and offset are plain integers wherever they are taken', () => {
+    const doc = ctx.openapi as unknown as Document;
+    const pageParams = operations().flatMap(({ path, operation }) =>
+      (operation.parameters ?? []).filter((p) => p.name === 'limit' || p.name === 'offset').map((p) => ({ path, name: p.name, type: p.schema?.type })),
+    );
+    expect(pageParams.map((p) => p.path)).toEqual(expect.arrayContaining(['/data', '/runs', '/schema-changes']));
+    expect(pageParams.filter((p) => p.type !== 'integer')).toEqual([]);
+    expect(Object.keys(doc.paths).length).toBeGreaterThan(5);
+  });
+
+  test.each(['0x10', '1e1', ' 5', '5 ', '', '5.0', '+5', '0b1', 'Infinity', '٣'])(
+    'When an integer parameter is %j, then 400 names it on every operation that takes it',
+    async (value) => {
+      const params = integerParams().filter((p) => p.method === 'get');
+      expect(params.length).toBeGreaterThanOrEqual(6);
+      for (const { path, name } of params) {
+        const res = await request(ctx.app).get(`${urlOf(path)}?${name}=${encodeURIComponent(value)}`);
+        expect([path, name, res.status, res.body.details?.[0]?.field]).toEqual([path, name, 400, name]);
+      }
+    },
+  );
+
+  test('When an integer parameter is written in decimal digits, then it is taken', async () => {
+    const res = await request(ctx.app).get('/data?limit=007&offset=0').expect(200);
+    expect(res.body.pagination).toMatchObject({ limit: 7, offset: 0 });
+  });
+});
+
+describe('requests Node refuses before the app sees them', () => {
+  test('When the request line is over 16 KB (a long cursor), then 431 in JSON with an X-Request-Id, and the server keeps serving', async () => {
+    const server = ctx.app.listen(0);
+    answerClientErrors(server);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/data?cursor=${'A'.repeat(20_000)}`);
+      const body = (await res.json()) as { error: string; request_id: string };
+      expect([res.status, body.error]).toEqual([431, 'headers_too_large']);
+      expect(res.headers.get('x-request-id')).toBe(body.request_id);
+      expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await fetch(`http://127.0.0.1:${port}/data?limit=1`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('When the document is read, then every operation declares the 431', () => {
+    expect(operations().filter(({ operation }) => !('431' in ((operation as { responses?: object }).responses ?? {})))).toEqual([]);
   });
 });
