@@ -70,7 +70,7 @@ export async function startFuzzStack(boot: Readonly<Config>, log: Logger, teardo
   teardown.add('Temporal state', () => rm(temporalDir, { recursive: true, force: true }));
   const server = await startTemporalDevServer({
     cliPath, dataDir: temporalDir, port: await freePort(), uiPort: await freePort(), namespace: boot.temporal.namespace, log,
-    onSpawn: (pid) => announceChildProcess('Temporal dev server', pid, 'SIGTERM', true),
+    onSpawn: (pid) => announceChildProcess('Temporal dev server', pid, 'SIGTERM', { group: true }),
   });
   teardown.add('Temporal dev server', () => server.stop());
 
@@ -111,7 +111,7 @@ async function embeddedPostgres(log: Logger, teardown: Teardown): Promise<string
   const dir = await mkdtemp(join(tmpdir(), 'kasparro-fuzz-pg-'));
   teardown.add('PostgreSQL data', () => rm(dir, { recursive: true, force: true }));
   const pg = await startEmbeddedPostgres({ dir, port: await freePort(), database: 'postgres', log });
-  announceChildProcess('PostgreSQL', pg.pid, 'SIGINT');
+  announceChildProcess('PostgreSQL', pg.pid, 'SIGINT', { pidFile: pg.pidFile });
   teardown.add('PostgreSQL', () => pg.stop());
   return pg.adminUrl;
 }

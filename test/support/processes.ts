@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -62,4 +63,19 @@ export async function stopChild(child: ChildProcess, graceMs = 20_000): Promise<
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Processes whose command line names `dir` (the dev server's database file, PostgreSQL's data directory), other
+ * than this one and the test or script that names it.
+ */
+export async function processesUsing(dir: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const using = await Promise.all(
+    pids.map(async (pid) => {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      return cmdline.includes(dir) && !/start-leftovers|chaos/.test(cmdline) ? Number(pid) : undefined;
+    }),
+  );
+  return using.filter((pid): pid is number => pid !== undefined && pid !== process.pid);
 }
