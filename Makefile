@@ -1,5 +1,5 @@
 # Shortcuts. `npm start` and `npm test` are the two commands that matter; the rest wrap docker compose.
-.PHONY: dev demo test lint smoke fuzz up down logs scale bench compose-check
+.PHONY: dev demo test lint smoke fuzz chaos up down logs scale bench compose-check
 
 dev:            ## the whole system on embedded defaults
 	npm start
@@ -18,6 +18,9 @@ smoke:          ## start the system, ingest, inject a failure, restart, check re
 
 fuzz:           ## Schemathesis against the real API and its /openapi.json (needs python3 3.11+ with venv)
 	npm run fuzz:api
+
+chaos:          ## break each part of the running system mid-run; prints the table (README, "Chaos suite")
+	npm run chaos
 
 up:             ## distributed topology (needs Docker and a .env, see .env.example)
 	docker compose up -d --build

@@ -255,7 +255,7 @@ function unit(seed: number, index: number, stream: Stream, k = 0): number {
   return hash(seed, index, stream, k) / 4294967296;
 }
 
-function mulberry32(state: number): () => number {
+export function mulberry32(state: number): () => number {
   let a = state >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

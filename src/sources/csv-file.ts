@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { parse } from 'csv-parse';
-import { InvalidPayloadError } from '../shared/errors';
+import { InvalidPayloadError, UpstreamUnavailableError } from '../shared/errors';
 
 /**
  * Reading a CSV file in pages from a byte offset, so a run resumes mid-file and a later run reads only the rows
@@ -65,8 +65,13 @@ async function openFile(path: string): Promise<FileHandle> {
   }
 }
 
-function unreadable(path: string, err: unknown): InvalidPayloadError {
-  return new InvalidPayloadError(`CSV file ${path} cannot be read: ${(err as Error).message}`);
+/**
+ * The file is the CSV source's upstream: missing or unreadable (moved away while a new export is written, a
+ * network mount that dropped) is retried with backoff like a refused connection, not failed for good. Found by
+ * the chaos suite: a run whose file was gone for 8 s failed, and never loaded the rest.
+ */
+function unreadable(path: string, err: unknown): UpstreamUnavailableError {
+  return new UpstreamUnavailableError(`CSV file ${path} cannot be read: ${(err as Error).message}`);
 }
 
 /** Where to read `path` from: the saved position if the file still starts with what we read, else the top. */

@@ -4,7 +4,7 @@
  * `etl`) run as processes, with the entrypoint, command and environment the compose file gives each container,
  * read through compose-go. Only what a container network provides is replaced: service hostnames become
  * 127.0.0.1, fixed ports free ones, /etc/temporal/schema the server module's schema/. Unlike
- * distributed.test.ts (the dev server), this is the real server on PostgreSQL, with SQL visibility.
+ * the chaos suite (scripts/chaos.ts, on the dev server), this is the real server on PostgreSQL, with SQL visibility.
  */
 import { execFile } from 'node:child_process';
 import { chmod, readdir, readFile, mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { normalizeHeader } from '../../src/contracts/contract';
 import type { NormalizedQuote } from '../../src/schemas/quote';
-import { InvalidPayloadError } from '../../src/shared/errors';
+import { InvalidPayloadError, UpstreamUnavailableError } from '../../src/shared/errors';
 import type { Cursor } from '../../src/shared/types';
 import { createSources, sourceNamed } from '../../src/sources';
 import { parseTimestamp } from '../../src/sources/csv';
@@ -436,18 +436,18 @@ describe('CSV source: paging and resuming', () => {
     expect(cursor).toMatchObject({ offset: 0, line: 0, header: null });
   });
 
-  test('When the file is missing, then starting or fetching fails with InvalidPayloadError', async () => {
+  test('When the file is missing, then starting or fetching fails with the retryable UpstreamUnavailableError, naming the path', async () => {
     const path = join(dir, 'does-not-exist.csv');
     const source = csvSource(path);
-    await expect(source.startCursor(null)).rejects.toBeInstanceOf(InvalidPayloadError);
+    await expect(source.startCursor(null)).rejects.toThrow(new UpstreamUnavailableError(`CSV file ${path} cannot be read: ENOENT: no such file or directory, stat '${path}'`));
 
     const existing = await csvFile(`${HEADER}\n${rows(2)}`);
     const reader = csvSource(existing, 1);
     const first = await reader.fetchPage(await reader.startCursor(null), CONTEXT);
     await unlink(existing);
-    await expect(reader.fetchPage(first.cursor, CONTEXT)).rejects.toBeInstanceOf(InvalidPayloadError);
+    await expect(reader.fetchPage(first.cursor, CONTEXT)).rejects.toBeInstanceOf(UpstreamUnavailableError);
     const saved = { cursor: first.cursor, complete: false };
-    await expect(reader.startCursor(saved)).rejects.toBeInstanceOf(InvalidPayloadError);
+    await expect(reader.startCursor(saved)).rejects.toBeInstanceOf(UpstreamUnavailableError);
   }, 10_000);
 
   test('When the file is empty or blank, then it has no header and fails with InvalidPayloadError', async () => {
