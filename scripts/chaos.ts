@@ -27,7 +27,7 @@ import { startChaosInfrastructure } from './chaos/infrastructure';
 import { formatTable, passed } from './chaos/report';
 import { runScenario, type Baseline, type ScenarioOutcome } from './chaos/scenario';
 import { startDistributed, startNpmStart } from './chaos/system';
-import { Teardown } from './fuzz-api/stack';
+import { Teardown } from './teardown';
 
 const ARTIFACTS = resolve(__dirname, '..', 'test-artifacts', 'chaos');
 /** The failure hits after at least this many batches of every source, and before the last. */

@@ -22,7 +22,8 @@ import { loadFuzzData, stopInFlightRuns } from './fuzz-api/data';
 import { documentWithLinks, writeDictionaries } from './fuzz-api/document';
 import { summarizeRequests } from './fuzz-api/report';
 import { ensureSchemathesis, reportPaths, runSchemathesis, schemathesisCommand } from './fuzz-api/schemathesis';
-import { startFuzzStack, Teardown } from './fuzz-api/stack';
+import { startFuzzStack } from './fuzz-api/stack';
+import { Teardown } from './teardown';
 
 const ARTIFACTS = resolve(__dirname, '..', 'test-artifacts', 'fuzz-api');
 /** Enough listings for pages, history and cross-source matches; few enough that a run takes a second. */

@@ -9,7 +9,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { writeCsvFixture } from '../../bench/csv-fixture';
 import { startPostgresProcess, type PostgresProcess } from '../../test/support/postgres-process';
 import { bundleWorkflows } from '../../test/support/temporal';
-import type { Teardown } from '../fuzz-api/stack';
+import type { Teardown } from '../teardown';
 
 /** The market: enough listings for about 25 batches per API source, few enough that a clean run takes seconds. */
 export const COINS = 2_500;

@@ -14,6 +14,7 @@ import { findTemporalCli, freePort } from '../../src/infra/temporal-binaries';
 import { startTemporalDevServer } from '../../src/infra/temporal-dev-server';
 import type { Logger } from '../../src/logger';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
+import type { Teardown } from '../teardown';
 
 /** The system the fuzzer talks to, as `npm start -- --demo` composes it, on free ports and throw-away state. */
 export interface FuzzStack {
@@ -25,29 +26,6 @@ export interface FuzzStack {
   apiUrl: string;
   /** The API_KEY the API was started with: every POST needs it. */
   apiKey: string;
-}
-
-/**
- * What has started, stopped in reverse order (src/bin/start.ts does the same). Once `stopping` aborts (Ctrl-C),
- * adding throws, so start-up goes no further.
- */
-export class Teardown {
-  private readonly stops: [name: string, stop: () => Promise<void>][] = [];
-
-  constructor(private readonly stopping: AbortSignal) {}
-
-  add(name: string, stop: () => Promise<void>): void {
-    this.stops.push([name, stop]);
-    this.stopping.throwIfAborted();
-  }
-
-  async run(log: Logger): Promise<void> {
-    for (const [name, stop] of this.stops.reverse()) {
-      log.info(`stopping ${name}`);
-      await stop().catch((err: unknown) => log.warn({ err }, `while stopping ${name}`));
-    }
-    this.stops.length = 0;
-  }
 }
 
 /**
