@@ -60,7 +60,7 @@ export async function startDistributed(infra: ChaosInfrastructure, name: string)
     sql: db.sql,
     apiUrl,
     taskQueue,
-    exited: () => [...workers, api].filter((p) => !expectedExits.has(p) && p.exitCode !== null).map((p) => (p === api ? 'api' : `worker ${p.pid}`)),
+    exited: () => [...workers, api].filter((p) => !expectedExits.has(p) && hasExited(p)).map((p) => (p === api ? 'api' : `worker ${p.pid}`)),
     async killWorkerRunning(source) {
       const handle = infra.client.workflow.getHandle(workflowIdFor(source));
       const victim = await eventually(`the worker running ${source}'s activity`, async () => {
@@ -125,7 +125,7 @@ export async function startNpmStart(infra: ChaosInfrastructure, dir: string, nam
     sql,
     apiUrl,
     taskQueue,
-    exited: () => (!stopped && supervisor.exitCode !== null ? ['npm start'] : []),
+    exited: () => (!stopped && hasExited(supervisor) ? ['npm start'] : []),
     killWorkerRunning: () => Promise.reject(new Error('npm start runs one worker: nothing would take over')),
     killApi: () => Promise.reject(new Error('npm start serves the API from its one process')),
     probes: async () => [],
@@ -148,6 +148,9 @@ export async function startNpmStart(infra: ChaosInfrastructure, dir: string, nam
     },
   };
 }
+
+/** Exited with a code, or killed by a signal (exitCode stays null then). */
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** Starts a run of every source under the scenario's task queue (npm start's bootstrap has started its own). */
 export async function startRuns(client: Client, system: SystemUnderTest, sources: readonly string[]): Promise<void> {
