@@ -11,11 +11,11 @@ import { startPostgresProcess, type PostgresProcess } from '../../test/support/p
 import { bundleWorkflows } from '../../test/support/temporal';
 import type { Teardown } from '../teardown';
 
-/** The market: enough listings for about 25 batches per API source, few enough that a clean run takes seconds. */
-export const COINS = 2_500;
+/** The market: enough listings for about 14 batches per API source, few enough that a clean run takes seconds. */
+export const COINS = 1_500;
 const SEED = 5;
-/** CSV rows: 600 coins × 4 snapshots, then a few rows no contract takes, so that quarantine is compared too. */
-const CSV_SHAPE = { ids: 600, snapshots: 4 };
+/** CSV rows: 375 coins × 4 snapshots, then a few rows no contract takes, so that quarantine is compared too. */
+const CSV_SHAPE = { ids: 375, snapshots: 4 };
 const CSV_INVALID_ROWS = ['bad-1,BAD,Bad Coin,not a price,,,,,2026-01-01T00:00:00Z', 'bad-2,,No Symbol,1.5,,,,,2026-01-01T00:00:00Z'];
 
 /**
