@@ -25,7 +25,7 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { loadConfig, type Config } from '../src/config';
-import { freePort } from '../src/infra/temporal-binaries';
+import { freeStablePort } from '../src/infra/temporal-binaries';
 import { createChecks } from './smoke/checks';
 import { README_COMMANDS, readmeShell } from './smoke/readme';
 import { runSteps, type Step } from './smoke/steps';
@@ -171,9 +171,10 @@ function temporalCli(config: Config): string | undefined {
   return candidates.find((path): path is string => Boolean(path && existsSync(path)));
 }
 
+/** Held for minutes before they are bound (the real-apis system starts late): stable ones. */
 async function freePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
-  while (ports.size < n) ports.add(await freePort());
+  while (ports.size < n) ports.add(await freeStablePort());
   return [...ports];
 }
 

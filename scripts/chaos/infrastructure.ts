@@ -2,7 +2,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../src/config';
-import { findTemporalCli, freePort } from '../../src/infra/temporal-binaries';
+import { findTemporalCli, freeStablePort } from '../../src/infra/temporal-binaries';
 import { startTemporalDevServer, type DevServer } from '../../src/infra/temporal-dev-server';
 import type { Logger } from '../../src/logger';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
@@ -41,7 +41,7 @@ export interface ChaosInfrastructure {
 
 export async function startChaosInfrastructure(boot: Readonly<Config>, dir: string, log: Logger, teardown: Teardown): Promise<ChaosInfrastructure> {
   const pgDir = join(dir, 'postgres');
-  const pgPort = await freePort();
+  const pgPort = await freeStablePort();
   let pg: PostgresProcess = await startPostgresProcess(pgDir, pgPort);
   teardown.add('PostgreSQL', () => pg.stop());
   const adminUrl = Object.assign(new URL(pg.url), { pathname: '/postgres' }).toString();
@@ -49,7 +49,7 @@ export async function startChaosInfrastructure(boot: Readonly<Config>, dir: stri
   const cliPath = await findTemporalCli(boot, log);
   if (!cliPath) throw new Error('no Temporal CLI: install Go (it is built once), put `temporal` on PATH, or set TEMPORAL_CLI_PATH');
   const devServer = {
-    cliPath, dataDir: join(dir, 'temporal'), port: await freePort(), uiPort: await freePort(), namespace: boot.temporal.namespace, log,
+    cliPath, dataDir: join(dir, 'temporal'), port: await freeStablePort(), uiPort: await freeStablePort(), namespace: boot.temporal.namespace, log,
   };
   let temporal: DevServer = await startTemporalDevServer(devServer);
   teardown.add('Temporal dev server', () => temporal.stop());
@@ -57,7 +57,7 @@ export async function startChaosInfrastructure(boot: Readonly<Config>, dir: stri
   teardown.add('Temporal client', () => connection.close());
   const client = new Client({ connection, namespace: boot.temporal.namespace });
 
-  const simulatorOptions = { coins: COINS, seed: SEED, port: await freePort() };
+  const simulatorOptions = { coins: COINS, seed: SEED, port: await freeStablePort() };
   let simulator: Simulator = await startSimulator(simulatorOptions);
   teardown.add('simulator', () => simulator.close());
 

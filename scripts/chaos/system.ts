@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createSql, type Sql } from '../../src/db/sql';
 import { createMigratedDatabase, type MigratedDatabase } from '../../src/infra/scratch-postgres';
-import { freePort } from '../../src/infra/temporal-binaries';
+import { freeStablePort } from '../../src/infra/temporal-binaries';
 import { livePollers } from '../../src/temporal/pollers';
 import { startIngest } from '../../src/temporal/start-run';
 import { workflowIdFor } from '../../src/shared/names';
@@ -43,7 +43,7 @@ export async function startDistributed(infra: ChaosInfrastructure, name: string)
   const db: MigratedDatabase = await createMigratedDatabase(infra.adminUrl, `chaos_${name.replace(/\W/g, '_')}`, 2);
   const processes = new Processes();
   const taskQueue = `chaos-${name}-${randomBytes(3).toString('hex')}`;
-  const apiPort = await freePort();
+  const apiPort = await freeStablePort();
   const env = { ...process.env, ...infra.settings, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue, API_HOST: '127.0.0.1', API_PORT: String(apiPort) };
   const workers = [processes.cli(['worker'], env), processes.cli(['worker'], env)];
   // As the image starts it: migrations, schedules and a first run of every source (startRuns finds those).
@@ -107,7 +107,7 @@ export async function startNpmStart(infra: ChaosInfrastructure, dir: string, nam
   await chmod(dataDir, 0o755); // as root, PostgreSQL runs as a user of its own that must reach its directory
   const processes = new Processes();
   const taskQueue = `chaos-${name}-${randomBytes(3).toString('hex')}`;
-  const [apiPort, pgPort] = [await freePort(), await freePort()];
+  const [apiPort, pgPort] = [await freeStablePort(), await freeStablePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env, ...infra.settings, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), TEMPORAL_TASK_QUEUE: taskQueue, API_PORT: String(apiPort),
   };

