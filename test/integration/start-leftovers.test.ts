@@ -3,7 +3,8 @@
  * Here it is SIGKILLed, which no handler of its own can see: its supervisor stops what it had started.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +14,8 @@ import { pgCtlRestart } from '../support/postgres-process';
 import { exitOf, Processes, processesUsing, REPO_ROOT } from '../support/processes';
 
 const processes = new Processes();
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'start-leftovers');
+let starts = 0;
 let dataDir: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'kasparro-start-'));
@@ -44,6 +47,9 @@ async function npmStart(): Promise<{ supervisor: ChildProcess; workerPid: number
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Its whole log, kept in test-artifacts/start-leftovers/ for a look (it also keeps the pipe drained).
+  await mkdir(ARTIFACTS, { recursive: true });
+  supervisor.stdout!.pipe(createWriteStream(join(ARTIFACTS, `npm-start-${++starts}.log`)));
   // pino writes the pid of the process that logs: the supervisor's child, which does the work.
   const workerPid = await new Promise<number>((ok, fail) => {
     const lines = createInterface({ input: supervisor.stdout! });
@@ -51,7 +57,6 @@ async function npmStart(): Promise<{ supervisor: ChildProcess; workerPid: number
       if (!line.includes('kasparro-etl is up')) return;
       ok((JSON.parse(line) as { pid: number }).pid);
       lines.close();
-      supervisor.stdout!.resume(); // keep draining the rest of its log
     });
     supervisor.once('exit', (code) => fail(new Error(`npm start exited (${code}) before it was up`)));
   });
