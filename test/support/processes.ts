@@ -67,14 +67,14 @@ export async function stopChild(child: ChildProcess, graceMs = 20_000): Promise<
 
 /**
  * Processes whose command line names `dir` (the dev server's database file, PostgreSQL's data directory), other
- * than this one and the test or script that names it.
+ * than this one and jest processes running start-leftovers.
  */
 export async function processesUsing(dir: string): Promise<number[]> {
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
   const using = await Promise.all(
     pids.map(async (pid) => {
       const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      return cmdline.includes(dir) && !/start-leftovers|chaos/.test(cmdline) ? Number(pid) : undefined;
+      return cmdline.includes(dir) && !cmdline.includes('start-leftovers') ? Number(pid) : undefined;
     }),
   );
   return using.filter((pid): pid is number => pid !== undefined && pid !== process.pid);
