@@ -7,9 +7,13 @@
  *  - PostgreSQL: DATABASE_URL if set, else a throw-away embedded server;
  *  - the browser of test/browser: @sparticuz/chromium's, unpacked once into that cache (test/support/browser.ts
  *    says the order), here rather than by the first browser test files, which jest would start side by side.
- * Arguments are passed to jest: `npm test -- test/unit`.
+ * Arguments are passed to jest: `npm test -- test/unit`. Jest reports on stderr; at the end one line on stdout says
+ * how many tests ran, passed and failed (also in test-artifacts/jest/summary.txt), so a log that keeps stdout, or
+ * only its tail, still shows that the suite ran.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { startScratchPostgres } from '../src/infra/scratch-postgres';
 import { findTemporalCli, findTestServer, timeTestServerStart } from '../src/infra/temporal-binaries';
@@ -38,9 +42,12 @@ async function main(): Promise<number> {
   const postgres = await startScratchPostgres(config, log);
   const adminUrl = postgres.adminUrl;
 
+  // A results file left from an earlier run must not be summarised as this one's.
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
   try {
     return await new Promise<number>((resolve) => {
-      const jest = spawn(process.execPath, [require.resolve('jest/bin/jest'), ...process.argv.slice(2)], {
+      const jest = spawn(process.execPath, [require.resolve('jest/bin/jest'), '--json', `--outputFile=${RESULTS}`, ...process.argv.slice(2)], {
         stdio: 'inherit',
         // Each test file creates its own database on this server (test/support/database.ts).
         env: {
@@ -54,7 +61,30 @@ async function main(): Promise<number> {
     });
   } finally {
     await postgres.stop();
+    summarize();
   }
+}
+
+const ARTIFACTS = join(__dirname, '..', 'test-artifacts', 'jest');
+const RESULTS = join(ARTIFACTS, 'results.json');
+
+/** `npm test: 616 tests in 42 files: 616 passed, 0 failed, 0 pending (417 s)`, or why there is no such line. */
+function summarize(): void {
+  let line: string;
+  try {
+    const r = JSON.parse(readFileSync(RESULTS, 'utf8')) as {
+      numTotalTests: number; numPassedTests: number; numFailedTests: number; numPendingTests: number;
+      numTotalTestSuites: number; numFailedTestSuites: number; startTime: number;
+    };
+    const seconds = Math.round((Date.now() - r.startTime) / 1000);
+    line =
+      `npm test: ${r.numTotalTests} tests in ${r.numTotalTestSuites} files: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ` +
+      `${r.numPendingTests} pending; ${r.numFailedTestSuites} file(s) failed (${seconds} s)`;
+  } catch (err) {
+    line = `npm test: jest wrote no results (${(err as Error).message})`;
+  }
+  writeFileSync(join(ARTIFACTS, 'summary.txt'), `${line}\n`);
+  process.stdout.write(`${line}\n`);
 }
 
 main().then(
