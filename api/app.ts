@@ -28,7 +28,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ty
   const changes = deps.readCacheMs > 0 ? watchQuoteChanges(deps.sql, deps.log) : undefined;
   const routes = [
     ...allRoutes(deps, changes),
-    assetRoute(deps.sql),
+    assetRoute(deps.sql, deps.readCacheMs, changes),
     etlRunRoute(deps),
     metricsRoute(metrics.registry),
     openApiRoute(() => openapi),

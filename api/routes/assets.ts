@@ -1,6 +1,8 @@
-import { getAsset } from '../../src/db/asset-queries';
+import { getAsset, type AssetView } from '../../src/db/asset-queries';
+import type { ChangeFeed } from '../../src/db/change-feed';
 import type { Sql } from '../../src/db/sql';
 import { notFound } from '../errors';
+import { readCache } from '../read-cache';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { Envelope, Quote } from '../schemas';
@@ -20,7 +22,10 @@ const AssetResponse = Envelope.extend({
     .openapi({ description: 'how far the sources disagree on the price; null with fewer than two sources' }),
 }).openapi('Asset');
 
-export function assetRoute(sql: Sql) {
+export function assetRoute(sql: Sql, readCacheMs: number, changes?: ChangeFeed) {
+  // As /data's pages: kept until the next committed change to latest_quotes or assets (sql/008), or readCacheMs.
+  // An unknown id is kept too (undefined): a scan over ids costs one query each, then none until a change.
+  const assets = readCache<AssetView | undefined>(readCacheMs, { ...(changes ? { version: changes.version } : {}), maxKeys: 20_000 });
   return defineRoute({
     method: 'get',
     path: '/assets/:asset_id',
@@ -29,7 +34,7 @@ export function assetRoute(sql: Sql) {
     params: AssetParams,
     responses: { 200: { description: 'the asset', schema: AssetResponse }, 400: { description: 'bad id' }, 404: { description: 'unknown asset' } },
     async handler({ params, req }) {
-      const asset = await getAsset(sql, params.asset_id);
+      const asset = await assets(params.asset_id, () => getAsset(sql, params.asset_id));
       if (!asset) throw notFound(`asset ${params.asset_id}`);
       const prices = asset.quotes.map((q) => q.price_usd).sort((a, b) => a - b);
       const median = medianOf(prices);

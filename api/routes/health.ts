@@ -7,6 +7,7 @@ import { SOURCE_NAMES } from '../../src/sources';
 import { livePollers } from '../../src/temporal/pollers';
 import type { ApiDeps } from '../deps';
 import { envelope } from '../middleware/request-context';
+import { readCache } from '../read-cache';
 import { defineRoute } from '../route';
 import { Envelope } from '../schemas';
 import { nullableTimestamp } from '../schemas-runs';
@@ -15,6 +16,13 @@ import { z } from '../zod';
 
 /** Each dependency gets this long to answer: a dead one makes /health say so, never hang. */
 const CHECK_TIMEOUT_MS = 2_000;
+/**
+ * How long one round of checks (three queries, two Temporal calls: ~20 ms) is reused, if API_READ_CACHE_MS is
+ * not shorter. Probes and dashboards asking many times a second then share one round; past it, the next round
+ * runs while the last answers (api/read-cache.ts), so no answer is older than two seconds, well within any
+ * probe's period and failure threshold.
+ */
+const REUSE_MS = 1_000;
 
 const Check = z.object({
   status: z.enum(['ok', 'fail']),
@@ -62,6 +70,7 @@ export const HealthResponse = Envelope.extend({
 }).openapi('Health');
 
 export function healthRoute(deps: ApiDeps) {
+  const reused = readCache<Awaited<ReturnType<typeof checkEverything>>>(Math.min(deps.readCacheMs, REUSE_MS));
   return defineRoute({
     method: 'get',
     path: '/health',
@@ -72,51 +81,56 @@ export function healthRoute(deps: ApiDeps) {
       503: { description: 'a check failed: the body names it', schema: HealthResponse },
     },
     async handler({ req }) {
-      const { client, namespace, taskQueue } = deps.temporal;
-      const [database, frontend, pollers, lastRuns, openChanges] = await Promise.all([
-        within(() => ping(deps.sql)),
-        within(() => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.describeNamespace({ namespace }))),
-        within(async () => (await livePollers(deps.temporal.client, { ...deps.temporal, timeoutMs: CHECK_TIMEOUT_MS })).length),
-        within(() => lastRunPerSource(deps.sql)),
-        within(() => openBreakingChanges(deps.sql)),
-      ]);
-      const checks = {
-        database: check(database, () => ({ ok: true, detail: 'SELECT 1 answered' })),
-        temporal: check(frontend, () => ({ ok: true, detail: `namespace ${namespace} answered` })),
-        worker: {
-          ...check(pollers, (n) =>
-            n > 0
-              ? { ok: true, detail: `${n} poller(s) on task queue ${taskQueue}` }
-              : { ok: false, detail: `no worker is polling task queue ${taskQueue}` },
-          ),
-          pollers: pollers.ok ? pollers.value : null,
-        },
-        schema_changes: {
-          ...check(openChanges, (open) => ({
-            ok: true,
-            detail: open.length === 0 ? 'no breaking schema change is open' : `${open.length} breaking schema change(s) open`,
-          })),
-          ...(openChanges.ok && openChanges.value.length > 0 ? { status: 'degraded' as const } : {}),
-          open: openChanges.ok ? openChanges.value : null,
-        },
-      };
-      // A failed check wins; an open breaking change degrades an otherwise healthy service, still 200.
-      const failed = (['database', 'temporal', 'worker'] as const).filter((name) => checks[name].status === 'fail');
-      const open = openChanges.ok ? openChanges.value : [];
-      return {
-        status: failed.length === 0 ? 200 : 503,
-        body: {
-          ...envelope(req),
-          status: failed.length > 0 ? 'fail' : open.length > 0 ? 'degraded' : 'ok',
-          message:
-            failed.length > 0 ? `unhealthy: ${failed.join(', ')}` : open.length > 0 ? `degraded: ${open.map(describeOpen).join('; ')}` : 'healthy',
-          failed,
-          checks,
-          last_runs: lastRuns.ok ? SOURCE_NAMES.map((source) => lastRunOf(source, lastRuns.value.find((r) => r.source === source))) : null,
-        },
-      };
+      const { status, body } = await reused('health', () => checkEverything(deps));
+      return { status, body: { ...envelope(req), ...body } };
     },
   });
+}
+
+/** One round of checks: the status code and the body without the request's envelope. */
+async function checkEverything(deps: ApiDeps) {
+  const { client, namespace, taskQueue } = deps.temporal;
+  const [database, frontend, pollers, lastRuns, openChanges] = await Promise.all([
+    within(() => ping(deps.sql)),
+    within(() => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.describeNamespace({ namespace }))),
+    within(async () => (await livePollers(deps.temporal.client, { ...deps.temporal, timeoutMs: CHECK_TIMEOUT_MS })).length),
+    within(() => lastRunPerSource(deps.sql)),
+    within(() => openBreakingChanges(deps.sql)),
+  ]);
+  const checks = {
+    database: check(database, () => ({ ok: true, detail: 'SELECT 1 answered' })),
+    temporal: check(frontend, () => ({ ok: true, detail: `namespace ${namespace} answered` })),
+    worker: {
+      ...check(pollers, (n) =>
+        n > 0
+          ? { ok: true, detail: `${n} poller(s) on task queue ${taskQueue}` }
+          : { ok: false, detail: `no worker is polling task queue ${taskQueue}` },
+      ),
+      pollers: pollers.ok ? pollers.value : null,
+    },
+    schema_changes: {
+      ...check(openChanges, (open) => ({
+        ok: true,
+        detail: open.length === 0 ? 'no breaking schema change is open' : `${open.length} breaking schema change(s) open`,
+      })),
+      ...(openChanges.ok && openChanges.value.length > 0 ? { status: 'degraded' as const } : {}),
+      open: openChanges.ok ? openChanges.value : null,
+    },
+  };
+  // A failed check wins; an open breaking change degrades an otherwise healthy service, still 200.
+  const failed = (['database', 'temporal', 'worker'] as const).filter((name) => checks[name].status === 'fail');
+  const open = openChanges.ok ? openChanges.value : [];
+  return {
+    status: failed.length === 0 ? 200 : 503,
+    body: {
+      status: failed.length > 0 ? 'fail' : open.length > 0 ? 'degraded' : 'ok',
+      message:
+        failed.length > 0 ? `unhealthy: ${failed.join(', ')}` : open.length > 0 ? `degraded: ${open.map(describeOpen).join('; ')}` : 'healthy',
+      failed,
+      checks,
+      last_runs: lastRuns.ok ? SOURCE_NAMES.map((source) => lastRunOf(source, lastRuns.value.find((r) => r.source === source))) : null,
+    },
+  };
 }
 
 type Outcome<T> = { ok: true; value: T; latencyMs: number } | { ok: false; detail: string; latencyMs: number };

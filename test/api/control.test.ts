@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { createApiContext, type ApiContext } from '../support/api';
+import { appWithReadCache, createApiContext, type ApiContext } from '../support/api';
+import { eventually } from '../support/eventually';
 import { ingest } from '../support/ingest';
 
 const KEY = 'k'.repeat(12) + '-test-key-0123';
@@ -36,6 +37,38 @@ describe('GET /assets/:asset_id', () => {
     expect(res.body.median_price_usd).toBeCloseTo((lo + hi) / 2, 6);
     expect(res.body.spread).toMatchObject({ min_usd: lo, max_usd: hi });
     expect(res.body.spread.abs_usd).toBeCloseTo(hi - lo, 6);
+  });
+
+  test('When the read cache is on, then an asset serves from memory until a change to it commits, then fresh', async () => {
+    const withCache = await appWithReadCache(ctx, 60_000);
+    const [btc] = await ctx.db.sql<{ asset_id: string; name: string }[]>`
+      SELECT a.asset_id::text, a.name FROM assets a JOIN asset_mappings m USING (asset_id)
+       WHERE m.source = 'coingecko' AND m.source_asset_id = 'bitcoin'`;
+    const id = btc?.asset_id ?? '';
+    const nameOf = async () => (await request(withCache.app).get(`/assets/${id}`).expect(200)).body.name;
+    try {
+      expect(await nameOf()).toBe(btc?.name);
+      // A write with triggers off announces nothing: the answer stays as cached, which shows it is cached.
+      await ctx.db.sql.begin(async (tx) => {
+        await tx`SET LOCAL session_replication_role = replica`;
+        await tx`UPDATE assets SET name = 'Unannounced' WHERE asset_id = ${id}`;
+      });
+      expect(await nameOf()).toBe(btc?.name);
+      // A rename (sql/008) and a new latest quote (sql/004) each show right after their commit.
+      await ctx.db.sql`UPDATE assets SET name = 'Bitcoin Renamed' WHERE asset_id = ${id}`;
+      await eventually('the renamed asset', async () => (await nameOf()) === 'Bitcoin Renamed', { timeoutMs: 5_000, intervalMs: 20 });
+      await ctx.db.sql`UPDATE latest_quotes SET price_usd = price_usd * 2 WHERE asset_id = ${id} AND source = 'coingecko'`;
+      const [doubled] = await ctx.db.sql<{ p: number }[]>`
+        SELECT price_usd::float8 AS p FROM latest_quotes WHERE asset_id = ${id} AND source = 'coingecko'`;
+      await eventually('the new latest quote', async () => {
+        const res = await request(withCache.app).get(`/assets/${id}`).expect(200);
+        return res.body.quotes.some((q: { source: string; price_usd: number }) => q.source === 'coingecko' && q.price_usd === doubled?.p);
+      }, { timeoutMs: 5_000, intervalMs: 20 });
+    } finally {
+      await ctx.db.sql`UPDATE assets SET name = ${btc?.name ?? ''} WHERE asset_id = ${id}`;
+      await ctx.db.sql`UPDATE latest_quotes SET price_usd = price_usd / 2 WHERE asset_id = ${id} AND source = 'coingecko'`;
+      await withCache.close();
+    }
   });
 
   test('When the asset is unknown, then 404; when the id is not a number, then 400 naming asset_id', async () => {

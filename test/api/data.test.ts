@@ -1,7 +1,6 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { createApp } from '../../api/app';
-import { createApiContext, type ApiContext } from '../support/api';
+import { appWithReadCache, createApiContext, type ApiContext } from '../support/api';
 import { recordResponses } from '../support/conformance';
 import { eventually } from '../support/eventually';
 import type { TestDatabase } from '../support/database';
@@ -120,14 +119,8 @@ describe('GET /data with the read cache on', () => {
   const priceOf = (res: request.Response): number => res.body.data[0].price_usd;
 
   test('When quotes change, then a cached page serves until the commit is announced and the change right after', async () => {
-    const withCache = createApp({ ...ctx.deps, readCacheMs: 60_000 });
+    const withCache = await appWithReadCache(ctx, 60_000);
     const cached = recordResponses(withCache.app);
-    // Pages read before the API listens for changes are not reused: wait for its LISTEN.
-    await eventually('the API to listen for quote changes', async () => {
-      const [row] = await db.sql<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen %'`;
-      return (row?.n ?? 0) > 0;
-    }, { timeoutMs: 5_000, intervalMs: 20 });
     const first = await request(cached.app).get('/data').query(btc).expect(200);
     const before = priceOf(first);
     const [saved] = await db.sql<{ price: string }[]>`SELECT price_usd::text AS price FROM latest_quotes WHERE source = 'coingecko' AND symbol = 'BTC'`;

@@ -10,7 +10,8 @@ import type { ApiDeps } from '../../api/deps';
 import { createSql } from '../../src/db/sql';
 import { freePort } from '../../src/infra/temporal-binaries';
 import { SOURCE_NAMES } from '../../src/sources';
-import { createApiContext, healthWithWorker, type ApiContext } from '../support/api';
+import { appWithReadCache, createApiContext, healthWithWorker, type ApiContext } from '../support/api';
+import { eventually } from '../support/eventually';
 import { ingest } from '../support/ingest';
 import { startPostgresProcess } from '../support/postgres-process';
 import { bundleWorkflows } from '../support/temporal';
@@ -178,6 +179,32 @@ describe('GET /health', () => {
       expect(ms).toBeLessThan(4000);
     } finally {
       await connection.close();
+    }
+  });
+
+  test('When the read cache is on, then /health answers from one round of checks for a second, then from the next', async () => {
+    const withCache = await appWithReadCache(ctx, 60_000);
+    const ageOf = (res: request.Response) =>
+      res.body.last_runs.find((r: { source: string }) => r.source === 'coinpaprika').age_seconds as number;
+    const [newest] = await ctx.db.sql<{ run_id: string }[]>`
+      SELECT run_id FROM etl_runs WHERE source = 'coinpaprika' ORDER BY started_at DESC LIMIT 1`;
+    try {
+      const first = await request(withCache.app).get('/health');
+      await ctx.db.sql`UPDATE etl_runs SET started_at = started_at - interval '1 hour' WHERE run_id = ${newest?.run_id ?? ''}`;
+      // Well within the second of reuse: the same round, with this request's own envelope.
+      const second = await request(withCache.app).get('/health');
+      expect(ageOf(second)).toBe(ageOf(first));
+      expect(second.body.checks).toEqual(first.body.checks);
+      expect(second.body.request_id).not.toBe(first.body.request_id);
+      // Past the second, the next round runs (the last one still answering meanwhile) and shows the change.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await eventually('a new round of checks', async () => ageOf(await request(withCache.app).get('/health')) - ageOf(first) > 3_590, {
+        timeoutMs: 5_000,
+        intervalMs: 50,
+      });
+    } finally {
+      await ctx.db.sql`UPDATE etl_runs SET started_at = started_at + interval '1 hour' WHERE run_id = ${newest?.run_id ?? ''}`;
+      await withCache.close();
     }
   });
 });

@@ -25,7 +25,12 @@ async function onFreshConnection(statement: string): Promise<void> {
   }
 }
 
-describe.each(['quotes', 'latest_quotes'])('the change triggers on %s', (table) => {
+// Every table a cached read serves from: /data (quotes, latest_quotes) and /assets/:id (latest_quotes, assets).
+describe.each([
+  ['quotes', 'source'],
+  ['latest_quotes', 'source'],
+  ['assets', 'name'],
+])('the change triggers on %s', (table, column) => {
   test('When the table is truncated, then the TRUNCATE succeeds and readers are notified', async () => {
     const before = notified;
     await onFreshConnection(`TRUNCATE ${table} CASCADE`);
@@ -35,9 +40,16 @@ describe.each(['quotes', 'latest_quotes'])('the change triggers on %s', (table) 
   test('When a statement changes no row, then it succeeds and nobody is notified', async () => {
     const before = notified;
     await onFreshConnection(`DELETE FROM ${table} WHERE false`);
-    await onFreshConnection(`UPDATE ${table} SET source = source WHERE false`);
+    await onFreshConnection(`UPDATE ${table} SET ${column} = ${column} WHERE false`);
     // A notification that was going to come would arrive well within this.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(notified).toBe(before);
   });
+});
+
+test('When an asset is renamed, then readers are notified', async () => {
+  const [asset] = await db.sql<{ asset_id: string }[]>`INSERT INTO assets (symbol, name) VALUES ('NTF', 'Notify') RETURNING asset_id::text`;
+  const before = notified;
+  await db.sql`UPDATE assets SET name = 'Notify Renamed' WHERE asset_id = ${asset!.asset_id}`;
+  await eventually('a notification for the rename', async () => notified > before, { timeoutMs: 5_000, intervalMs: 20 });
 });

@@ -10,6 +10,7 @@ import { createSources, type Sources } from '../../src/sources';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { recordResponses } from './conformance';
 import { createTestDatabase, type TestDatabase } from './database';
+import { eventually } from './eventually';
 import { testLogger } from './logger';
 import { devServerEnvironment } from './temporal';
 
@@ -31,6 +32,20 @@ export interface ApiContext {
 }
 
 let queues = 0;
+
+/**
+ * The context's API with the read cache on, once it listens for changes: pages read before its LISTEN is in
+ * place are not reused, so a test of the cache starts from there. close() it at the end.
+ */
+export async function appWithReadCache(ctx: ApiContext, readCacheMs: number): Promise<ReturnType<typeof createApp>> {
+  const app = createApp({ ...ctx.deps, readCacheMs });
+  await eventually('the API to listen for changes', async () => {
+    const [row] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen %'`;
+    return (row?.n ?? 0) > 0;
+  }, { timeoutMs: 5_000, intervalMs: 20 });
+  return app;
+}
 
 /**
  * GET /health while a worker polls the context's task queue: retried until the worker check passes (the server
