@@ -1,7 +1,7 @@
 import { changeShownBy, describeChange } from '../src/contracts/attribution';
 import { sourceContract } from '../src/contracts/contract';
 import { lockBatch, markBatchLoaded } from '../src/db/batches';
-import { resolveAssets } from '../src/db/assets';
+import { listingOf, resolveAssets } from '../src/db/assets';
 import { saveCheckpoint } from '../src/db/checkpoints';
 import { claimFaultInjection } from '../src/db/faults';
 import { quarantine, type QuarantinedRecord } from '../src/db/quarantine';
@@ -11,7 +11,7 @@ import { addHeldBack, type RecordedChange } from '../src/db/schema-changes';
 import { advanceLatestQuotes, insertQuotes } from '../src/db/quotes';
 import { addRunCounts } from '../src/db/runs';
 import type { NormalizedQuote } from '../src/schemas/quote';
-import { sourceNamed } from '../src/sources';
+import { SOURCE_NAMES, sourceNamed } from '../src/sources';
 import { InjectedFailure, InjectedFatalFailure, SchemaChangeFrozenError } from '../src/shared/errors';
 import { DEFAULT_SCHEMA_CHANGE_POLICY, type FailureInjection, type RunCounts } from '../src/shared/types';
 import type { ActivityDeps } from './deps';
@@ -88,7 +88,8 @@ export function createLoadActivities({ sql, sources, log, schemaChanges }: Activ
         const assetIds = await resolveAssets(
           tx,
           input.source,
-          uniqueBy(valid, (q) => q.sourceAssetId).map((q) => ({ source: input.source, ...q })),
+          uniqueBy(valid, (q) => q.sourceAssetId).map((q) => listingOf(input.source, q)),
+          SOURCE_NAMES,
         );
         const rows = valid.map((q) => ({ ...q, assetId: assetIds.get(q.sourceAssetId) as string }));
         const inserted = await insertQuotes(tx, { source: input.source, runId: input.runId, quotes: rows });

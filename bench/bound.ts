@@ -1,8 +1,9 @@
-import { resolveAssets } from '../src/db/assets';
+import { listingOf, resolveAssets } from '../src/db/assets';
 import { insertQuotes } from '../src/db/quotes';
 import { storeRaw } from '../src/db/raw';
 import type { Sql } from '../src/db/sql';
 import type { NormalizedQuote } from '../src/schemas/quote';
+import { SOURCE_NAMES } from '../src/sources';
 import type { Source, SourceRecord } from '../src/sources/types';
 import { PhaseTimes, performance, seconds } from './timing';
 
@@ -47,7 +48,7 @@ export async function measureBound(options: { sql: Sql; source: Source; batchSiz
       await phases.time('storeRaw', () => storeRaw(tx, { source: source.name, runId, fetchedAt: new Date(), records: batch }));
       const { valid, rejected } = phases.timeSync('normalize', () => normalizeAll(source, batch));
       const assetIds = await phases.time('resolveAssets', () =>
-        resolveAssets(tx, source.name, uniqueBy(valid, (q) => q.sourceAssetId).map((q) => ({ source: source.name, ...q }))),
+        resolveAssets(tx, source.name, uniqueBy(valid, (q) => q.sourceAssetId).map((q) => listingOf(source.name, q)), SOURCE_NAMES),
       );
       await phases.time('insertQuotes', () =>
         insertQuotes(tx, {
