@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { SettlementConflict } from '../src/db/field-mappings';
+import { ConflictError } from '../src/db/conflict';
 import { z } from './zod';
 
 export const ErrorBody = z
@@ -41,8 +41,8 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * The one place errors become HTTP: bad input → 400 naming each field, known HTTP errors as they are, a schema
- * change that cannot be settled as asked → 409, the database or Temporal unreachable → 503, anything else → 500. No stack trace ever leaves the process.
+ * The one place errors become HTTP: bad input → 400 naming each field, known HTTP errors as they are, a request
+ * the data as it stands refuses (src/db/conflict.ts) → 409, the database or Temporal unreachable → 503, anything else → 500. No stack trace ever leaves the process.
  * Express's and body-parser's own client errors keep their status (a path that does not decode, a body too large
  * or in a charset it cannot read): they are the client's, not a 500.
  */
@@ -61,7 +61,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   } else if (err instanceof HttpError) {
     status = err.status;
     body = { error: err.code, message: err.message, request_id, ...(err.details ? { details: err.details } : {}) };
-  } else if (err instanceof SettlementConflict) {
+  } else if (err instanceof ConflictError) {
     status = 409;
     body = { error: 'conflict', message: err.message, request_id };
   } else if (isBadJson(err)) {

@@ -5,6 +5,9 @@ import { queryInteger, z } from './zod';
 
 export const sourceParam = z.enum(SOURCE_NAMES as [string, ...string[]]).openapi({ description: 'a source name' });
 
+/** assets.asset_id, as a path or query parameter. */
+export const assetIdParam = z.string().regex(/^\d{1,18}$/, 'must be a numeric asset id');
+
 export const Envelope = z.object({
   request_id: z.string(),
   api_latency_ms: z.number(),

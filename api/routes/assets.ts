@@ -1,14 +1,15 @@
 import { getAsset, type AssetView } from '../../src/db/asset-queries';
 import type { ChangeFeed } from '../../src/db/change-feed';
+import { mergedInto } from '../../src/db/identity-queries';
 import type { Sql } from '../../src/db/sql';
 import { notFound } from '../errors';
 import { readCache } from '../read-cache';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
-import { Envelope, Quote } from '../schemas';
+import { assetIdParam, Envelope, Quote } from '../schemas';
 import { z } from '../zod';
 
-const AssetParams = z.object({ asset_id: z.string().regex(/^\d{1,18}$/, 'must be a numeric asset id') });
+const AssetParams = z.object({ asset_id: assetIdParam });
 
 const AssetResponse = Envelope.extend({
   asset_id: z.string(),
@@ -35,7 +36,10 @@ export function assetRoute(sql: Sql, readCacheMs: number, changes?: ChangeFeed) 
     responses: { 200: { description: 'the asset', schema: AssetResponse }, 400: { description: 'bad id' }, 404: { description: 'unknown asset' } },
     async handler({ params, req }) {
       const asset = await assets(params.asset_id, () => getAsset(sql, params.asset_id));
-      if (!asset) throw notFound(`asset ${params.asset_id}`);
+      if (!asset) {
+        const successor = await mergedInto(sql, params.asset_id);
+        throw notFound(successor ? `asset ${params.asset_id} (merged into asset ${successor})` : `asset ${params.asset_id}`);
+      }
       const prices = asset.quotes.map((q) => q.price_usd).sort((a, b) => a - b);
       const median = medianOf(prices);
       const min = prices[0];

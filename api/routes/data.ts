@@ -15,7 +15,7 @@ import { readCache } from '../read-cache';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
 import { z } from '../zod';
-import { Envelope, pageQuery, Quote, sourceParam } from '../schemas';
+import { assetIdParam, Envelope, pageQuery, Quote, sourceParam } from '../schemas';
 
 export const SORTS = [...SORT_KEYS, ...SORT_KEYS.flatMap((k) => [`${k}_asc`, `${k}_desc`])] as const;
 /** Bare keys take their natural direction: biggest first, except symbols, A to Z. */
@@ -42,7 +42,7 @@ export const DataQuery = z
   .object({
     source: sourceParam.optional(),
     symbol: z.string().trim().min(1).max(50).optional(),
-    asset_id: z.string().regex(/^\d{1,18}$/, 'must be a numeric asset id').optional(),
+    asset_id: assetIdParam.optional(),
     q: z.string().trim().min(1).max(100).optional().openapi({ description: 'search in name and symbol' }),
     from: historyBound.optional().openapi({ description: 'history from (inclusive)' }),
     to: historyBound.optional(),

@@ -4,6 +4,7 @@ import type { Route } from '../route';
 import { compareRunsRoute } from './compare-runs';
 import { dataRoute } from './data';
 import { healthRoute } from './health';
+import { acceptReviewRoute, auditRoute, mergeRoute, overrideRoute, rejectReviewRoute, reviewListRoute, splitRoute } from './identity';
 import { runRoute, runsRoute } from './runs';
 import { acceptSchemaChangeRoute, ignoreSchemaChangeRoute, schemaChangesRoute, sourceMappingRoute } from './schema-changes';
 import { statsRoute } from './stats';
@@ -20,6 +21,13 @@ export function allRoutes(deps: ApiDeps, changes?: ChangeFeed): Route<never, nev
     acceptSchemaChangeRoute(deps),
     ignoreSchemaChangeRoute(deps),
     sourceMappingRoute(deps.sql),
+    reviewListRoute(deps),
+    acceptReviewRoute(deps),
+    rejectReviewRoute(deps),
+    mergeRoute(deps),
+    splitRoute(deps),
+    overrideRoute(deps),
+    auditRoute(deps),
     healthRoute(deps),
   ] as Route<never, never, never>[];
 }

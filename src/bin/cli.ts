@@ -12,6 +12,12 @@
  *                                                                   else from its suggested rename
  *   schema-changes ignore ID                                        ignore one. accept/ignore exit 2 for no such change,
  *                                                                   3 when it is settled already or has nothing to map from
+ *   identity review [--source S]                                    open identity review candidates, as a table
+ *   identity accept|reject SOURCE ID [--note T]                     settle one: accept merges the listing's asset into the candidate
+ *   identity merge FROM_ASSET INTO_ASSET [--note T]                 merge two assets, history and all
+ *   identity split SOURCE ID [--note T]                             split a listing off onto an asset of its own
+ *   identity override SOURCE ID ASSET [--note T]                    point a listing at an asset. identity commands exit 2 for
+ *                                                                   no such asset/listing/review, 3 when refused
  *   replay <source> --quarantined | --run RUN_ID | --since TIME     re-normalize stored raw payloads under today's code and
  *          [--wait]                                                 field mapping, without fetching (refused while a run of
  *                                                                   the source is in flight)
@@ -28,6 +34,7 @@ import type { FailureInjection, ReplaySelection } from '../shared/types';
 import { applyTemporalSetup, bootstrapEtl, bootstrapInBackground } from './bootstrap';
 import { connectClient, connectDatabase, temporalAddress } from './connect';
 import { healthcheck } from './healthcheck';
+import { identityCommand } from './identity';
 import { CliError, schemaChangesCommand } from './schema-changes';
 import { startApi } from './api';
 import { onShutdownSignal } from './signals';
@@ -39,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       'fail-after': { type: 'string' }, mode: { type: 'string' }, wait: { type: 'boolean' }, bootstrap: { type: 'boolean' },
-      source: { type: 'string' }, status: { type: 'string' }, from: { type: 'string' },
+      source: { type: 'string' }, status: { type: 'string' }, from: { type: 'string' }, note: { type: 'string' },
       quarantined: { type: 'boolean' }, run: { type: 'string' }, since: { type: 'string' },
     },
   });
@@ -118,6 +125,15 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'identity': {
+      const sql = connectDatabase(config);
+      try {
+        await identityCommand(sql, { words: positionals.slice(1), source: values.source, note: values.note }, (line) => console.log(line));
+      } finally {
+        await sql.end();
+      }
+      return;
+    }
     case 'replay': {
       if (!target || !SOURCE_NAMES.includes(target)) throw new UsageError(`replay needs a source (known: ${SOURCE_NAMES.join(', ')})`);
       const selection = replaySelectionFrom(values);
@@ -136,7 +152,7 @@ async function main(argv: string[]): Promise<void> {
       throw new UsageError(
         'usage: etl <run <source|all> [--fail-after N --mode once|fatal] [--wait] | worker | api [--bootstrap] | migrate | schedules' +
           ' | healthcheck <api|worker> | schema-changes [--source S] [--status S] | schema-changes accept ID [--from FIELD] | schema-changes ignore ID' +
-          ' | replay <source> --quarantined|--run RUN_ID|--since TIME [--wait]>',
+          ' | identity review|accept|reject|merge|split|override … | replay <source> --quarantined|--run RUN_ID|--since TIME [--wait]>',
       );
   }
 }

@@ -9,6 +9,7 @@ import {
 } from '../db/schema-change-queries';
 import type { Sql } from '../db/sql';
 import { SOURCE_NAMES } from '../sources';
+import { alignedTable } from './table';
 
 /**
  * `etl schema-changes [--source S] [--status open|accepted|ignored]`: the changes recorded, as a table.
@@ -107,7 +108,5 @@ function table(rows: readonly SchemaChangeView[]): string[] {
     c.status,
     `${c.last_seen_at.toISOString().slice(0, 19)}Z`,
   ]);
-  const header = ['ID', 'SOURCE', 'KIND', 'FIELD', 'BREAKING', 'SUGGESTED', 'RECORDS', 'STATUS', 'LAST SEEN'];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
-  return [header, ...cells].map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  return alignedTable(['ID', 'SOURCE', 'KIND', 'FIELD', 'BREAKING', 'SUGGESTED', 'RECORDS', 'STATUS', 'LAST SEEN'], cells);
 }

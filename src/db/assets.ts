@@ -2,6 +2,7 @@ import type { Observation } from '../identity/evidence';
 import { symbolKey } from '../identity/keys';
 import { decide, type Candidate, type Evidence, type Listing, type Review } from '../identity/match';
 import type { NormalizedQuote } from '../schemas/quote';
+import { lockIdentity } from './identity-lock';
 import type { Db } from './sql';
 
 /** A normalized quote as a listing to resolve, with its price as evidence. */
@@ -18,8 +19,9 @@ export function listingOf(source: string, q: NormalizedQuote): Listing {
 
 /**
  * Maps each listing of one source to a canonical asset id, creating assets and mappings for ids seen for the
- * first time. Overrides win; known ids cost one indexed lookup; only new ids take the resolution lock, so two
- * sources meeting Bitcoin for the first time at once still agree on one asset.
+ * first time. Overrides win (a known id's override has moved its mapping already: sql/011); known ids cost one
+ * indexed lookup; only new ids take the resolution lock, so two sources meeting Bitcoin for the first time at
+ * once still agree on one asset.
  *
  * `precedence` lists the sources best first: an asset takes its symbol and name from the best source that
  * lists it, whichever source met it first (the names are the same whatever order runs arrive in).
@@ -30,6 +32,7 @@ export async function resolveAssets(
   listings: readonly Listing[],
   precedence: readonly string[],
 ): Promise<Map<string, string>> {
+  await lockIdentity(db, 'shared'); // held to the commit: no merge or split moves these listings meanwhile
   const ids = listings.map((l) => l.sourceAssetId);
   const resolved = await knownAssets(db, source, ids);
   let pending = listings.filter((l) => !resolved.has(l.sourceAssetId));
@@ -158,10 +161,9 @@ function withObservations(incoming: Listing, candidates: readonly Candidate[], o
 
 async function knownAssets(db: Db, source: string, ids: readonly string[]): Promise<Map<string, string>> {
   const rows = await db<{ id: string; assetId: string }[]>`
-    SELECT m.source_asset_id AS id, COALESCE(o.asset_id, m.asset_id)::text AS "assetId"
+    SELECT m.source_asset_id AS id, m.asset_id::text AS "assetId"
       FROM unnest(${ids as string[]}::text[]) AS i(id)
-      JOIN asset_mappings m ON m.source = ${source} AND m.source_asset_id = i.id
-      LEFT JOIN asset_overrides o ON o.source = m.source AND o.source_asset_id = m.source_asset_id`;
+      JOIN asset_mappings m ON m.source = ${source} AND m.source_asset_id = i.id`;
   return new Map(rows.map((r) => [r.id, r.assetId]));
 }
 

@@ -2,6 +2,7 @@ import type { ChangeKind } from '../contracts/drift';
 import type { FieldMapping } from '../contracts/mapping';
 import type { SchemaChangeStatus } from './schema-change-queries';
 import type { Db, Sql, Tx } from './sql';
+import { ConflictError } from './conflict';
 
 /**
  * Settling schema changes: accepting one (a rename becomes a new version of the source's field mapping),
@@ -29,7 +30,7 @@ export interface Settlement {
 }
 
 /** Refused because of the change's state: settled already, or no field to map it from. The API answers 409. */
-export class SettlementConflict extends Error {
+export class SettlementConflict extends ConflictError {
   override readonly name = 'SettlementConflict';
 }
 

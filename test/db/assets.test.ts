@@ -57,6 +57,25 @@ describe('resolveAssets', () => {
     expect(csv?.method).toBe('override');
   });
 
+  test('When an override is written by hand in SQL, then the history of the listing follows it and the change is audited', async () => {
+    const bnb = (await db.sql.begin((tx) => loadQuotes(tx, 'coingecko', [quote('binancecoin', 'BNB', 'BNB', 4, 612, T0)]))).get('binancecoin');
+    for (const m of [60, 70]) await db.sql.begin((tx) => loadQuotes(tx, 'csv', [quote('bnb', 'BNB', 'Binance Coin', 4, 611, minutes(m))]));
+    await db.sql`INSERT INTO asset_overrides (source, source_asset_id, asset_id, note) VALUES ('csv', 'bnb', ${bnb ?? ''}, 'by hand')`;
+    const rows = await db.sql<{ t: string; asset_id: string }[]>`
+      SELECT 'quotes' AS t, asset_id::text FROM quotes WHERE source = 'csv'
+      UNION ALL SELECT 'latest', asset_id::text FROM latest_quotes WHERE source = 'csv'
+      UNION ALL SELECT 'mapping', asset_id::text FROM asset_mappings WHERE source = 'csv'`;
+    expect(rows).toEqual([
+      { t: 'quotes', asset_id: bnb },
+      { t: 'quotes', asset_id: bnb },
+      { t: 'latest', asset_id: bnb },
+      { t: 'mapping', asset_id: bnb },
+    ]);
+    const [audit] = await db.sql<{ actor: string; quotes_moved: number; note: string }[]>`
+      SELECT actor, quotes_moved::int, note FROM identity_audit`;
+    expect(audit).toEqual({ actor: expect.stringMatching(/^sql:/), quotes_moved: 2, note: 'by hand' });
+  });
+
   test('When a ticker-as-name pair agrees on rank and price at the same time, then it is one asset', async () => {
     const bnb = (await db.sql.begin((tx) => loadQuotes(tx, 'coingecko', [quote('binancecoin', 'BNB', 'BNB', 4, 612.4, T0)]))).get('binancecoin');
     const same = await db.sql.begin((tx) => loadQuotes(tx, 'coinpaprika', [quote('bnb-binance-coin', 'BNB', 'Binance Coin', 4, 611.8, minutes(3))]));
