@@ -1,5 +1,5 @@
 /**
- * `npm run bench:api [-- --quick] [--profile DIR]`, with 1M quote rows in history:
+ * `npm run bench:api [-- --quick] [--profile DIR] [--node-option FLAG]`, with 1M quote rows in history:
  * - the maximum, closed loop: autocannon at 50 connections on GET /data?limit=100, /stats, /assets/:id and /health,
  *   beside a no-database Express route returning /data's bytes, in the same run;
  * - the latency, open loop: vegeta at a fixed arrival rate of 25%, 50% and 75% of each endpoint's maximum on
@@ -30,7 +30,7 @@ const P99_TARGET_MS = 25;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, profile: { type: 'string' } },
+    options: { quick: { type: 'boolean', default: false }, profile: { type: 'string' }, 'node-option': { type: 'string', multiple: true, default: [] } },
   });
   const seconds = values.quick ? 3 : 20;
   const warmUp = values.quick ? 1 : 3;
@@ -60,6 +60,8 @@ async function main(): Promise<void> {
     const polling = worker.run();
     // --profile DIR: a V8 CPU profile of the API process, to open in Chrome DevTools.
     const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+    // --node-option FLAG (repeatable): a V8 or Node flag for the API process, to compare GC settings.
+    profile.push(...values['node-option']);
     // taskset execs the command: the child is the API's node process itself.
     const [command = process.execPath, ...args] = [...pin, process.execPath, ...profile, '--import', 'tsx', 'bench/api-server.ts'];
     const server = spawn(command, args, {
