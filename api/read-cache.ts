@@ -19,10 +19,11 @@ export function readCache<T>(
 
   /** Starts computing `key` and files the entry; a failure removes it, unless it was replaced meanwhile. */
   const start = (key: string, compute: () => Promise<T>, now: number): Entry<T> => {
-    const entry: Entry<T> = { value: compute(), at: now };
-    entry.value.catch(() => {
-      if (entries.get(key) === entry) entries.delete(key);
-    });
+    const entry: Entry<T> = { value: compute(), at: now, settled: false };
+    entry.value.then(
+      () => (entry.settled = true),
+      () => entries.get(key) === entry && entries.delete(key),
+    );
     return entry;
   };
 
@@ -35,7 +36,8 @@ export function readCache<T>(
       entriesVersion = current;
     }
     const hit = current === undefined ? undefined : entries.get(key);
-    if (hit && now - hit.at < ttlMs) return hit.value;
+    // Fresh, or still being computed: one query at a time per key, however slow it is.
+    if (hit && (now - hit.at < ttlMs || !hit.settled)) return hit.value;
     if (hit) {
       if (!hit.refresh) {
         const refresh = start(key, compute, now);
@@ -59,6 +61,7 @@ interface Entry<T> {
   value: Promise<T>;
   /** When its query started: its answer describes the data as of then at the earliest. */
   at: number;
+  settled: boolean;
   /** The query replacing it, once it has expired. */
   refresh?: Promise<T>;
 }

@@ -25,8 +25,16 @@ const AssetResponse = Envelope.extend({
 
 export function assetRoute(sql: Sql, readCacheMs: number, changes?: ChangeFeed) {
   // As /data's pages: kept until the next committed change to latest_quotes or assets (sql/008), or readCacheMs.
-  // An unknown id is kept too (undefined): a scan over ids costs one query each, then none until a change.
-  const assets = readCache<AssetView | undefined>(readCacheMs, { ...(changes ? { version: changes.version } : {}), maxKeys: 20_000 });
+  // An unknown id is kept too, with where it was merged into: a scan over ids costs one lookup each, then none
+  // until a change.
+  const assets = readCache<{ asset?: AssetView; successor?: string | undefined }>(readCacheMs, {
+    ...(changes ? { version: changes.version } : {}),
+    maxKeys: 20_000,
+  });
+  const lookUp = async (id: string) => {
+    const asset = await getAsset(sql, id);
+    return asset ? { asset } : { successor: await mergedInto(sql, id) };
+  };
   return defineRoute({
     method: 'get',
     path: '/assets/:asset_id',
@@ -35,11 +43,8 @@ export function assetRoute(sql: Sql, readCacheMs: number, changes?: ChangeFeed) 
     params: AssetParams,
     responses: { 200: { description: 'the asset', schema: AssetResponse }, 400: { description: 'bad id' }, 404: { description: 'unknown asset' } },
     async handler({ params, req }) {
-      const asset = await assets(params.asset_id, () => getAsset(sql, params.asset_id));
-      if (!asset) {
-        const successor = await mergedInto(sql, params.asset_id);
-        throw notFound(successor ? `asset ${params.asset_id} (merged into asset ${successor})` : `asset ${params.asset_id}`);
-      }
+      const { asset, successor } = await assets(params.asset_id, () => lookUp(params.asset_id));
+      if (!asset) throw notFound(successor ? `asset ${params.asset_id} (merged into asset ${successor})` : `asset ${params.asset_id}`);
       const prices = asset.quotes.map((q) => q.price_usd).sort((a, b) => a - b);
       const median = medianOf(prices);
       const min = prices[0];

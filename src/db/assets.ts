@@ -121,6 +121,7 @@ async function nearestObservations(
     const at = listing.observation?.observedAt;
     if (!at) continue;
     for (const candidate of bySymbol.get(symbolKey(listing.symbol)) ?? []) {
+      if (candidate.listings.some((l) => l.source === listing.source)) continue; // decide() skips it: nothing to compare
       for (const known of candidate.listings) pairs.push({ key: pairKey(listing, known), source: known.source, id: known.sourceAssetId, at });
     }
   }

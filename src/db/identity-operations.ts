@@ -54,7 +54,7 @@ interface MappingRow {
 
 /** Merges `from` into `into`: every listing of `from` moves, then `from` is gone. */
 export function mergeAssets(sql: Sql, args: Who & { from: string; into: string }, precedence: readonly string[]): Promise<IdentityOutcome> {
-  return inIdentityTransaction(sql, (tx) => merge(tx, { ...args, operation: 'merge' }, precedence));
+  return inIdentityTransaction(sql, (tx) => merge(tx, { ...args, from: canonicalId(args.from), into: canonicalId(args.into), operation: 'merge' }, precedence));
 }
 
 /** Splits one listing off its asset onto a new asset of its own, and rejects any review that would join them again. */
@@ -75,7 +75,7 @@ export function splitListing(sql: Sql, args: Who & ListingRef, precedence: reado
     await tx`
       UPDATE asset_mappings SET review_candidate_id = ${listing.asset_id}, review_outcome = 'rejected',
              review_settled_at = now(), review_settled_by = ${args.actor},
-             review_reason = COALESCE(review_reason, 'split off by hand')
+             review_reason = 'split off by hand', review_confidence = NULL, review_evidence = NULL
        WHERE source = ${args.source} AND source_asset_id = ${args.source_asset_id}`;
     await nameByPrecedence(tx, [listing.asset_id], precedence);
     return audited(tx, { operation: 'split', from: listing.asset_id, to, listings: [ref(listing)], moved, who: args });
@@ -83,14 +83,13 @@ export function splitListing(sql: Sql, args: Who & ListingRef, precedence: reado
 }
 
 /** Points one listing at an asset by hand; its old asset goes when this was its last listing. */
-export function pointListing(sql: Sql, args: Who & ListingRef & { assetId: string }, precedence: readonly string[]): Promise<IdentityOutcome> {
+export function pointListing(sql: Sql, request: Who & ListingRef & { assetId: string }, precedence: readonly string[]): Promise<IdentityOutcome> {
+  const args = { ...request, assetId: canonicalId(request.assetId) };
   return inIdentityTransaction(sql, async (tx) => {
     await assetExists(tx, args.assetId);
     const listing = await mappingOf(tx, args);
-    if (listing.asset_id === args.assetId) {
-      await keepOverride(tx, [ref(listing)], args.assetId, args);
-      return unchanged('override', listing.asset_id, args.assetId, [ref(listing)]);
-    }
+    // Already there: nothing is written, not even an override (nothing would differ for later loads).
+    if (listing.asset_id === args.assetId) return unchanged('override', listing.asset_id, args.assetId, [ref(listing)]);
     await refuseSecondListing(tx, [ref(listing)], args.assetId);
     const moved = await moveListings(tx, [ref(listing)], args.assetId, args);
     await retireIfEmpty(tx, listing.asset_id, args.assetId);
@@ -206,7 +205,12 @@ async function refuseSecondListing(tx: Db, moving: readonly ListingRef[], to: st
 /** Drops an asset left without listings, pointing what still names it (reviews, overrides) at its successor. */
 async function retireIfEmpty(tx: Db, assetId: string, successor: string): Promise<void> {
   if ((await listingsOf(tx, assetId)).length > 0) return;
-  await tx`UPDATE asset_mappings SET review_candidate_id = ${successor} WHERE review_candidate_id = ${assetId}`;
+  // Reviews against the retired asset are now about its successor; those of listings already on it are answered.
+  await tx`
+    UPDATE asset_mappings SET review_candidate_id = ${successor},
+           review_outcome = CASE WHEN asset_id = ${successor} AND review_outcome IS NULL THEN 'accepted' ELSE review_outcome END,
+           review_settled_at = CASE WHEN asset_id = ${successor} AND review_outcome IS NULL THEN now() ELSE review_settled_at END
+     WHERE review_candidate_id = ${assetId}`;
   await tx`UPDATE asset_overrides SET asset_id = ${successor} WHERE asset_id = ${assetId}`;
   await tx`DELETE FROM assets WHERE asset_id = ${assetId}`;
 }
@@ -287,6 +291,9 @@ async function audited(
 function unchanged(operation: IdentityOutcome['operation'], from: string | null, to: string | null, listings: ListingRef[]): IdentityOutcome {
   return { operation, already: true, audit_id: null, from_asset_id: from, to_asset_id: to, listings, quotes_moved: 0, latest_moved: 0 };
 }
+
+/** `07` and `7` are one asset: ids are compared as the database writes them. */
+const canonicalId = (id: string): string => BigInt(id).toString();
 
 const ref = (m: ListingRef): ListingRef => ({ source: m.source, source_asset_id: m.source_asset_id });
 const describe = (m: ListingRef & { name?: string }) => `${m.source} listing ${m.source_asset_id}${m.name ? ` ("${m.name}")` : ''}`;

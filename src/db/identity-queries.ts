@@ -91,12 +91,22 @@ export async function listIdentityAudit(db: Db, q: { limit: number; offset: numb
   return { rows, total: count?.n ?? 0 };
 }
 
-/** Where an asset that is gone went: the newest merge out of it, for a 404 that says so. */
+/**
+ * Where an asset that is gone went: the asset its newest merge out of it went into, followed through later
+ * merges to one that exists (at most 20 steps), for a 404 that says so.
+ */
 export async function mergedInto(db: Db, assetId: string): Promise<string | undefined> {
-  const [row] = await db<{ to: string }[]>`
-    SELECT to_asset_id::text AS to FROM identity_audit
-     WHERE from_asset_id = ${assetId} AND operation IN ('merge', 'accept', 'override') ORDER BY id DESC LIMIT 1`;
-  return row?.to;
+  let at = assetId;
+  for (let step = 0; step < 20; step++) {
+    const [row] = await db<{ to: string; exists: boolean }[]>`
+      SELECT a.to_asset_id::text AS to, EXISTS (SELECT 1 FROM assets WHERE asset_id = a.to_asset_id) AS exists
+        FROM identity_audit a
+       WHERE a.from_asset_id = ${at} AND a.operation IN ('merge', 'accept', 'override') ORDER BY a.id DESC LIMIT 1`;
+    if (!row) return undefined;
+    if (row.exists) return row.to;
+    at = row.to;
+  }
+  return undefined;
 }
 
 async function listingsOfAssets(db: Db, assetIds: readonly string[]): Promise<Map<string, ListingView[]>> {

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { rekeySymbols } from './assets';
+import { lockIdentity } from './identity-lock';
 import type { Db, Sql } from './sql';
 
 export const MIGRATIONS_DIR = resolve(__dirname, '..', '..', 'sql');
@@ -23,6 +24,9 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]>
   const steps = [...files, ...(dir === MIGRATIONS_DIR ? Object.keys(CODE_STEPS) : [])].sort();
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('kasparro-etl:migrations'))`;
+    // Before any DDL: a migration that alters asset_mappings and then fires the override trigger (sql/011) would
+    // otherwise wait for the identity lock a load holds while that load waits for asset_mappings.
+    await lockIdentity(tx, 'exclusive');
     await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
     const done = new Set((await tx<{ name: string }[]>`SELECT name FROM schema_migrations`).map((r) => r.name));

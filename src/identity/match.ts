@@ -12,8 +12,8 @@ import { symbolKey } from './keys';
 
 /**
  * At or above: same asset. 0.85 is log-odds 1.73: equal names alone (3.0) pass, and so do a ticker-as-name
- * with the same rank and price (-1 - 2.2 + 2 + 3.5 = 2.3); an agreeing price with nothing else (at best
- * -1 - 0.96 + 3.5 = 1.54 for names at similarity 0.2) does not.
+ * with the same rank and price (-1 - 2.2 + 2 + 3.5 = 2.3); an agreeing price with no rank or market cap counts
+ * half, so with a name at similarity 0.5 (-1 + 0.9 + 1.75 = 1.65) it does not.
  */
 export const MATCH_THRESHOLD = 0.85;
 /**
@@ -66,6 +66,10 @@ export function evidenceFor(incoming: Listing, known: Listing): Evidence {
     price: priceWeight(incoming.observation, known.observation),
     market_cap: marketCapWeight(incoming.observation, known.observation),
   };
+  // Agreeing prices with no rank and no market cap beside them (a CSV row) count half: coins of one price are
+  // common enough that price and a weak name alone must not merge.
+  const market = (incoming.rank !== null && known.rank !== null) || terms.market_cap !== 0;
+  if (terms.price > 0 && !market) terms.price /= 2;
   const rounded = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, round(v, 3)])) as Omit<Evidence, 'total'>;
   return { ...rounded, total: round(Object.values(terms).reduce((a, b) => a + b, 0), 3) };
 }
@@ -76,35 +80,49 @@ export function confidenceOf(evidence: Evidence): number {
 }
 
 /**
- * The best pair of listings between the incoming one and the candidate's. `vetoed`: some listing of the
- * candidate was quoted at twice the incoming price or more, at the same time: one coin is never at two prices
- * at once, however well another of its listings matches by name.
+ * The best pair of listings between the incoming one and the candidate's. `veto` says why the candidate can
+ * never be the incoming coin, however well it scores: some listing of it was quoted at twice the incoming price
+ * or more at the same time (one coin is never at two prices at once), or the best pair is a coin against its
+ * wrapped or bridged copy.
  */
-export function score(incoming: Listing, candidate: Candidate): { confidence: number; evidence: Evidence; vetoed: boolean } | undefined {
+export function score(incoming: Listing, candidate: Candidate): { confidence: number; evidence: Evidence; veto?: string } | undefined {
   let best: { confidence: number; evidence: Evidence } | undefined;
-  let vetoed = false;
+  let twoPrices = false;
   for (const listing of candidate.listings) {
     if (symbolKey(listing.symbol) !== symbolKey(incoming.symbol)) continue;
     const evidence = evidenceFor(incoming, listing);
-    vetoed ||= evidence.price <= PRICE_WEIGHT.contradict;
+    twoPrices ||= evidence.price <= PRICE_WEIGHT.contradict;
     if (!best || evidence.total > best.evidence.total) best = { confidence: confidenceOf(evidence), evidence };
   }
-  return best && { ...best, vetoed };
+  if (!best) return undefined;
+  const veto = twoPrices ? 'a listing of it is at twice the price or more' : best.evidence.variant < 0 ? 'one of the two is a wrapped or bridged copy' : undefined;
+  return veto ? { ...best, veto } : best;
 }
 
+/**
+ * The best candidate that may match, if it reaches MATCH_THRESHOLD; otherwise the best of all, vetoed or not,
+ * for review when it reaches REVIEW_THRESHOLD. A vetoed candidate never hides a good second one.
+ */
 export function decide(incoming: Listing, candidates: readonly Candidate[]): Decision {
-  let best: { assetId: string; confidence: number; evidence: Evidence; vetoed: boolean } | undefined;
+  type Scored = NonNullable<ReturnType<typeof score>> & { assetId: string };
+  let best: Scored | undefined;
+  let bestMatchable: Scored | undefined;
   for (const candidate of candidates) {
     if (candidate.listings.some((l) => l.source === incoming.source)) continue; // one asset per id per source
     const scored = score(incoming, candidate);
-    if (scored && (!best || scored.evidence.total > best.evidence.total)) best = { assetId: candidate.assetId, ...scored };
+    if (!scored) continue;
+    const entry = { assetId: candidate.assetId, ...scored };
+    if (!best || entry.evidence.total > best.evidence.total) best = entry;
+    if (!entry.veto && (!bestMatchable || entry.evidence.total > bestMatchable.evidence.total)) bestMatchable = entry;
   }
-  if (!best) return { kind: 'new', confidence: 1 };
-  const { vetoed, ...found } = best;
-  if (found.confidence >= MATCH_THRESHOLD && !vetoed) return { kind: 'matched', ...found };
-  if (found.confidence >= REVIEW_THRESHOLD) {
-    const reason = reasonFor(found.evidence, found.confidence) + (vetoed ? '; another of its listings is at twice the price or more' : '');
-    return { kind: 'new', confidence: 1, review: { ...found, reason } };
+  if (bestMatchable && bestMatchable.confidence >= MATCH_THRESHOLD) {
+    const { assetId, confidence, evidence } = bestMatchable;
+    return { kind: 'matched', assetId, confidence, evidence };
+  }
+  if (best && best.confidence >= REVIEW_THRESHOLD) {
+    const { assetId, confidence, evidence, veto } = best;
+    const reason = reasonFor(evidence, confidence) + (veto ? `; never merged by itself: ${veto}` : '');
+    return { kind: 'new', confidence: 1, review: { assetId, confidence, evidence, reason } };
   }
   return { kind: 'new', confidence: 1 };
 }

@@ -135,6 +135,30 @@ describe('identity: decide', () => {
     expect(decision).toMatchObject({ kind: 'new', review: { assetId: '9', reason: expect.stringContaining('twice the price') } });
   });
 
+  test('When a CSV row names the coin and the candidate is its bridged copy at the same price, then no merge', () => {
+    // No rank and no market cap on the CSV side: the name contains the other and the prices agree, but one is a copy.
+    const copy = asset('11', at(gecko('bitcoin-wormhole', 'BTC', 'Bitcoin (Wormhole)', 2400), seen(96_800, 3e6)));
+    const decision = decide(at(listing('csv', 'btc', 'BTC', 'Bitcoin', null), seen(96_900, null, 2)), [copy]);
+    expect(decision).toMatchObject({ kind: 'new', review: { assetId: '11', reason: expect.stringContaining('wrapped or bridged copy') } });
+  });
+
+  test('When the best-scoring candidate is vetoed, then the next one may still match', () => {
+    // A scores higher (its CoinGecko listing is named exactly so), but its CoinPaprika listing is at $1: vetoed.
+    const a = asset('11', at(gecko('bitcoin', 'BTC', 'Bitcoin', null), seen(97_000)), at(paprika('btc-fake', 'BTC', 'Bitcoin', null), seen(1.0)));
+    const b = asset('1', at(gecko('bitcoin-core', 'BTC', 'Bitcoin Core', null), seen(97_000)));
+    const incoming = at(listing('csv', 'btc', 'BTC', 'Bitcoin', null), seen(97_050, null, 1));
+    expect(decide(incoming, [a, b])).toMatchObject({ kind: 'matched', assetId: '1' });
+    expect(decide(incoming, [b, a])).toMatchObject({ kind: 'matched', assetId: '1' });
+  });
+
+  test('When only the price agrees, with no rank or market cap beside it, then it counts half and a weak name does not merge', () => {
+    const known = asset('12', at(gecko('gala', 'GALA', 'Gala Games', null), seen(0.041)));
+    const weak = at(listing('csv', 'gala', 'GALA', 'Galaxy Arena', null), seen(0.041, null, 1));
+    const decision = decide(weak, [known]);
+    expect(decision.kind).toBe('new');
+    if (decision.kind === 'new') expect(decision.review?.evidence.price).toBeCloseTo(3.5 / 2, 3);
+  });
+
   test('When prices were observed further apart than the window, then price is no evidence either way', () => {
     const bnb = asset('4', at(gecko('binancecoin', 'BNB', 'BNB', 4), seen(612.4, 89e9)));
     const late = at(paprika('bnb-binance-coin', 'BNB', 'Binance Coin', 4), seen(612.4, 89e9, PRICE_WINDOW_MS / 60_000 + 1));

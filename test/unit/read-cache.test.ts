@@ -119,6 +119,17 @@ describe('readCache', () => {
     expect(q.calls()).toBe(4);
   });
 
+  test('When the first query is still running past the ttl, then no second one starts beside it', async () => {
+    const cache = readCache<number>(1_000);
+    const q = query();
+    const slow = cache('k', q.compute);
+    jest.advanceTimersByTime(2_500);
+    const meanwhile = cache('k', q.compute);
+    expect(q.calls()).toBe(1);
+    q.answer(1);
+    expect(await Promise.all([slow, meanwhile])).toEqual([1, 1]);
+  });
+
   test('When the ttl is 0, then every request queries', async () => {
     const cache = readCache<number>(0);
     const q = query();
