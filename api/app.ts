@@ -3,6 +3,7 @@ import express, { Router, type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { watchQuoteChanges } from '../src/db/change-feed';
 import { livePollers } from '../src/temporal/pollers';
+import { probeClient } from '../src/temporal/probe';
 import type { ApiDeps } from './deps';
 import { errorHandler, unknownRoute } from './errors';
 import { createMetrics } from './metrics';
@@ -18,16 +19,18 @@ export type { ApiDeps } from './deps';
 
 /**
  * The Express app, built apart from listen() so tests drive it with supertest. With the read cache on, it listens
- * for quote changes on a connection of its own, which close() ends.
+ * for quote changes on a connection of its own; its health checks reach Temporal on another (opened on first use);
+ * close() ends both.
  */
 export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<typeof buildOpenApiDocument>; close(): Promise<void> } {
+  const probe = probeClient(deps.temporal.client);
   const metrics = createMetrics(deps.sql, {
     name: deps.temporal.taskQueue,
-    pollers: async () => (await livePollers(deps.temporal.client, { ...deps.temporal, timeoutMs: 2_000 })).length,
+    pollers: async () => (await livePollers(probe.client, { ...deps.temporal, timeoutMs: 2_000 })).length,
   });
   const changes = deps.readCacheMs > 0 ? watchQuoteChanges(deps.sql, deps.log) : undefined;
   const routes = [
-    ...allRoutes(deps, changes),
+    ...allRoutes(deps, { changes, probe: probe.client }),
     assetRoute(deps.sql, deps.readCacheMs, changes),
     etlRunRoute(deps),
     metricsRoute(metrics.registry),
@@ -52,5 +55,12 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ty
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
   app.use(unknownRoute);
   app.use(errorHandler);
-  return { app, openapi, close: async () => changes?.close() };
+  return {
+    app,
+    openapi,
+    async close() {
+      await changes?.close();
+      await probe.close();
+    },
+  };
 }

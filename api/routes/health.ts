@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import { describeChange, summaryOfRow } from '../../src/contracts/attribution';
+import type { ChangeFeed } from '../../src/db/change-feed';
 import { lastRunPerSource, type LastRun } from '../../src/db/run-queries';
 import { openBreakingChanges, type OpenBreakingChange as OpenChange } from '../../src/db/schema-change-queries';
 import { ping } from '../../src/db/stats-queries';
@@ -20,7 +22,9 @@ const CHECK_TIMEOUT_MS = 2_000;
  * How long one round of checks (three queries, two Temporal calls: ~20 ms) is reused, if API_READ_CACHE_MS is
  * not shorter. Probes and dashboards asking many times a second then share one round; past it, the next round
  * runs while the last answers (api/read-cache.ts), so no answer is older than two seconds, well within any
- * probe's period and failure threshold.
+ * probe's period and failure threshold. Nothing is reused across a lost database connection: from the moment
+ * the change feed's connection drops until it is back, every request checks again, so an outage of PostgreSQL
+ * shorter than the reuse still shows as 503.
  */
 const REUSE_MS = 1_000;
 
@@ -69,8 +73,15 @@ export const HealthResponse = Envelope.extend({
     .openapi({ description: 'the newest run of each source; null when the database cannot say' }),
 }).openapi('Health');
 
-export function healthRoute(deps: ApiDeps) {
-  const reused = readCache<Awaited<ReturnType<typeof checkEverything>>>(Math.min(deps.readCacheMs, REUSE_MS));
+/**
+ * `changes`: nothing is reused across a lost database connection. `probe`: the client the Temporal checks ask
+ * through, one attempt per call (src/temporal/probe.ts); without it, the API's own client.
+ */
+export function healthRoute(deps: ApiDeps, { changes, probe }: { changes?: ChangeFeed | undefined; probe?: Client | undefined } = {}) {
+  const reused = readCache<Awaited<ReturnType<typeof checkEverything>>>(
+    Math.min(deps.readCacheMs, REUSE_MS),
+    changes ? { version: changes.connection } : {},
+  );
   return defineRoute({
     method: 'get',
     path: '/health',
@@ -81,19 +92,19 @@ export function healthRoute(deps: ApiDeps) {
       503: { description: 'a check failed: the body names it', schema: HealthResponse },
     },
     async handler({ req }) {
-      const { status, body } = await reused('health', () => checkEverything(deps));
+      const { status, body } = await reused('health', () => checkEverything(deps, probe ?? deps.temporal.client));
       return { status, body: { ...envelope(req), ...body } };
     },
   });
 }
 
 /** One round of checks: the status code and the body without the request's envelope. */
-async function checkEverything(deps: ApiDeps) {
-  const { client, namespace, taskQueue } = deps.temporal;
+async function checkEverything(deps: ApiDeps, client: Client) {
+  const { namespace, taskQueue } = deps.temporal;
   const [database, frontend, pollers, lastRuns, openChanges] = await Promise.all([
     within(() => ping(deps.sql)),
     within(() => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.describeNamespace({ namespace }))),
-    within(async () => (await livePollers(deps.temporal.client, { ...deps.temporal, timeoutMs: CHECK_TIMEOUT_MS })).length),
+    within(async () => (await livePollers(client, { ...deps.temporal, timeoutMs: CHECK_TIMEOUT_MS })).length),
     within(() => lastRunPerSource(deps.sql)),
     within(() => openBreakingChanges(deps.sql)),
   ]);

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { ChangeFeed } from '../../src/db/change-feed';
 import type { ApiDeps } from '../deps';
 import type { Route } from '../route';
@@ -9,8 +10,11 @@ import { runRoute, runsRoute } from './runs';
 import { acceptSchemaChangeRoute, ignoreSchemaChangeRoute, schemaChangesRoute, sourceMappingRoute } from './schema-changes';
 import { statsRoute } from './stats';
 
-/** Every endpoint, in the order the OpenAPI document lists them. `changes` lets /data reuse pages safely. */
-export function allRoutes(deps: ApiDeps, changes?: ChangeFeed): Route<never, never, never>[] {
+/**
+ * Every endpoint, in the order the OpenAPI document lists them. `changes` lets /data and /health reuse answers
+ * safely; `probe` is the Temporal client /health checks through.
+ */
+export function allRoutes(deps: ApiDeps, { changes, probe }: { changes?: ChangeFeed | undefined; probe?: Client | undefined } = {}): Route<never, never, never>[] {
   return [
     dataRoute(deps.sql, deps.readCacheMs, changes),
     statsRoute(deps.sql, deps.readCacheMs),
@@ -28,6 +32,6 @@ export function allRoutes(deps: ApiDeps, changes?: ChangeFeed): Route<never, nev
     splitRoute(deps),
     overrideRoute(deps),
     auditRoute(deps),
-    healthRoute(deps),
+    healthRoute(deps, { changes, probe }),
   ] as Route<never, never, never>[];
 }

@@ -27,6 +27,8 @@ export interface SourceOutcome {
   /** The longest wait between two of this source's committed batches after the injection: how long it was held up. */
   stallMs: number | undefined;
   counts: RunCounts | undefined;
+  /** The clean run's counts for the source, that `counts` must equal. */
+  clean: RunCounts | undefined;
   countsRight: boolean;
 }
 
@@ -92,7 +94,8 @@ export async function runScenario(options: {
   }
 
   const data = await snapshot(system.sql);
-  const runs = await runCounts(system.sql);
+  const { runs, extra } = await runCounts(system.sql);
+  problems.push(...extra);
   const baseline = options.baseline ?? { data, runs };
   const outcome: ScenarioOutcome = {
     failure: failure?.name ?? 'none (the clean run)',
@@ -101,6 +104,7 @@ export async function runScenario(options: {
       point: failure ? `${atInjection[source]}/${baseline.runs[source]?.batches ?? '?'}` : '-',
       stallMs: watch.longestStallMs(source),
       counts: runs[source],
+      clean: baseline.runs[source],
       countsRight: JSON.stringify(runs[source]) === JSON.stringify(baseline.runs[source]) && runs[source]?.status === 'succeeded',
     })),
     rowsEqual: JSON.stringify(data) === JSON.stringify(baseline.data),
@@ -110,10 +114,16 @@ export async function runScenario(options: {
   return { outcome, baseline };
 }
 
-async function runCounts(sql: Sql): Promise<Record<string, RunCounts>> {
-  const rows = await sql<(RunCounts & { source: string })[]>`
-    SELECT source, status, fetched, inserted, unchanged, invalid, batches FROM etl_runs ORDER BY started_at`;
-  return Object.fromEntries(rows.map(({ source, ...counts }) => [source, counts]));
+/** Each source's run; a source with more than one (something started it again) is a problem, named. */
+async function runCounts(sql: Sql): Promise<{ runs: Record<string, RunCounts>; extra: string[] }> {
+  const rows = await sql<(RunCounts & { source: string; trigger: string })[]>`
+    SELECT source, trigger, status, fetched, inserted, unchanged, invalid, batches FROM etl_runs ORDER BY started_at`;
+  const extra = [...new Set(rows.map((r) => r.source))].flatMap((source) => {
+    const of = rows.filter((r) => r.source === source);
+    return of.length > 1 ? [`${source} ran ${of.length} times (${of.map((r) => `${r.trigger}: ${r.status}, ${r.inserted} inserted`).join('; ')})`] : [];
+  });
+  const runs = Object.fromEntries(rows.map(({ source, trigger: _, ...counts }) => [source, counts]));
+  return { runs, extra };
 }
 
 /** Batches committed by each source's run in flight, once every one has at least `point`. */

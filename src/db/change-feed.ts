@@ -12,6 +12,12 @@ export interface ChangeFeed {
    * (before the first one, and from a lost connection until the next): nothing read then may be reused.
    */
   version(): number | undefined;
+  /**
+   * Which LISTEN connection is in place: changes with every one made, undefined while none is. A lost
+   * connection is how this process first hears that PostgreSQL went away (the server closes every connection as
+   * it shuts down), before any query fails: whatever was reused across it must be checked again (/health).
+   */
+  connection(): number | undefined;
   /** Stops listening and closes the connection. */
   close(): Promise<void>;
 }
@@ -25,6 +31,7 @@ export interface ChangeFeed {
 export function watchQuoteChanges(sql: Sql, log: Logger, retryMs = 2_000): ChangeFeed {
   const { host, port, user, pass, database, ssl } = sql.options;
   let version: number | undefined;
+  let connections = 0;
   let closing = false;
   let retry: NodeJS.Timeout | undefined;
   const bump = () => {
@@ -52,6 +59,7 @@ export function watchQuoteChanges(sql: Sql, log: Logger, retryMs = 2_000): Chang
   const listen = async () => {
     try {
       await conn.unsafe(`LISTEN "${QUOTES_CHANGED}"`);
+      connections += 1;
       bump();
     } catch (err) {
       if (closing) return;
@@ -62,6 +70,7 @@ export function watchQuoteChanges(sql: Sql, log: Logger, retryMs = 2_000): Chang
   void listen();
   return {
     version: () => version,
+    connection: () => (version === undefined ? undefined : connections),
     async close() {
       closing = true;
       clearTimeout(retry);

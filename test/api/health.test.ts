@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
@@ -25,17 +25,68 @@ beforeAll(async () => {
   await ingest(ctx.db.sql, ctx.sources, 'coingecko');
   await ingest(ctx.db.sql, ctx.sources, 'coinpaprika');
 });
+const apps: ReturnType<typeof createApp>[] = [];
 afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
   await ctx?.close();
 });
 
 /** The API of the test context with some of its dependencies swapped. */
 function appWith(overrides: { sql?: ApiDeps['sql']; temporal?: Partial<ApiDeps['temporal']> }) {
-  return createApp({ ...ctx.deps, ...overrides, temporal: { ...ctx.deps.temporal, ...overrides.temporal } }).app;
+  const built = createApp({ ...ctx.deps, ...overrides, temporal: { ...ctx.deps.temporal, ...overrides.temporal } });
+  apps.push(built);
+  return built.app;
+}
+
+/** A TCP proxy to `target` (host:port) that can refuse connections for a while, as a restarting server does. */
+async function tcpProxy(target: string) {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const sockets = new Set<Socket>();
+  const listenPort = await freePort();
+  let server: Server | undefined;
+  const up = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = new Socket().connect(port, host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s)).on('error', () => {});
+        }
+        client.pipe(upstream).pipe(client);
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      }).listen(listenPort, '127.0.0.1', resolve);
+    });
+  await up();
+  return {
+    address: `127.0.0.1:${listenPort}`,
+    up,
+    /** Stops listening and drops every connection. */
+    async down() {
+      const closed = new Promise((resolve) => server?.close(resolve));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
 }
 
 /** A task queue no worker has ever polled. */
 const idleQueue = () => `never-polled-${process.pid}-${Date.now()}`;
+
+/**
+ * The newest run of a source, to backdate by an hour (its age in /health moves by 3,600 s: a new round of checks
+ * shows it, a reused one does not) and restore.
+ */
+async function newestRun(source: string) {
+  const [newest] = await ctx.db.sql<{ run_id: string }[]>`
+    SELECT run_id FROM etl_runs WHERE source = ${source} ORDER BY started_at DESC LIMIT 1`;
+  const shift = (by: string) => ctx.db.sql`UPDATE etl_runs SET started_at = started_at + ${by}::interval WHERE run_id = ${newest?.run_id ?? ''}`;
+  return { backdate: () => shift('-1 hour'), restore: () => shift('1 hour') };
+}
+
+/** The age /health gives coinpaprika's newest run. */
+const paprikaAge = (res: request.Response) =>
+  res.body.last_runs.find((r: { source: string }) => r.source === 'coinpaprika').age_seconds as number;
 
 async function healthOf(app: Parameters<typeof request>[0]) {
   const started = performance.now();
@@ -182,28 +233,66 @@ describe('GET /health', () => {
     }
   });
 
+  test('When the Temporal frontend goes away, then the next /health is 503 at once, though it is back before a retrying call would give up', async () => {
+    const proxy = await tcpProxy((ctx.deps.temporal.client.connection as Connection).options.address);
+    // The API's own client retries for as long as it is given; /health must not lean on that.
+    const connection = Connection.lazy({ address: proxy.address });
+    const client = new Client({ connection, namespace: ctx.deps.temporal.namespace });
+    try {
+      const app = appWith({ temporal: { client } });
+      expect((await healthOf(app)).res.body.checks.temporal.status).toBe('ok');
+      await proxy.down();
+      const back = new Promise((resolve) => setTimeout(resolve, 700)).then(() => proxy.up());
+      const { res } = await healthOf(app);
+      await back;
+      expect(res.body.checks.temporal).toMatchObject({ status: 'fail' });
+      expect(res.status).toBe(503);
+      await eventually('/health ok again', async () => (await healthOf(app)).res.body.checks.temporal.status === 'ok', { timeoutMs: 10_000, intervalMs: 200 });
+    } finally {
+      await connection.close();
+      await proxy.down();
+    }
+  });
+
   test('When the read cache is on, then /health answers from one round of checks for a second, then from the next', async () => {
     const withCache = await appWithReadCache(ctx, 60_000);
-    const ageOf = (res: request.Response) =>
-      res.body.last_runs.find((r: { source: string }) => r.source === 'coinpaprika').age_seconds as number;
-    const [newest] = await ctx.db.sql<{ run_id: string }[]>`
-      SELECT run_id FROM etl_runs WHERE source = 'coinpaprika' ORDER BY started_at DESC LIMIT 1`;
+    const run = await newestRun('coinpaprika');
     try {
       const first = await request(withCache.app).get('/health');
-      await ctx.db.sql`UPDATE etl_runs SET started_at = started_at - interval '1 hour' WHERE run_id = ${newest?.run_id ?? ''}`;
+      await run.backdate();
       // Well within the second of reuse: the same round, with this request's own envelope.
       const second = await request(withCache.app).get('/health');
-      expect(ageOf(second)).toBe(ageOf(first));
+      expect(paprikaAge(second)).toBe(paprikaAge(first));
       expect(second.body.checks).toEqual(first.body.checks);
       expect(second.body.request_id).not.toBe(first.body.request_id);
       // Past the second, the next round runs (the last one still answering meanwhile) and shows the change.
       await new Promise((resolve) => setTimeout(resolve, 1_100));
-      await eventually('a new round of checks', async () => ageOf(await request(withCache.app).get('/health')) - ageOf(first) > 3_590, {
+      await eventually('a new round of checks', async () => paprikaAge(await request(withCache.app).get('/health')) - paprikaAge(first) > 3_590, {
         timeoutMs: 5_000,
         intervalMs: 50,
       });
     } finally {
-      await ctx.db.sql`UPDATE etl_runs SET started_at = started_at + interval '1 hour' WHERE run_id = ${newest?.run_id ?? ''}`;
+      await run.restore();
+      await withCache.close();
+    }
+  });
+
+  test('When the database connection is lost, then /health checks again at once instead of reusing the last round', async () => {
+    const withCache = await appWithReadCache(ctx, 60_000);
+    const run = await newestRun('coinpaprika');
+    try {
+      const first = await request(withCache.app).get('/health');
+      // As a PostgreSQL restart ends every backend: the change feed's connection is the first to hear of it.
+      await ctx.db.sql`
+        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'kasparro-etl change feed'`;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await run.backdate();
+      // Well within the second the round would otherwise be reused (and the 2 s before LISTEN is tried again).
+      const second = await request(withCache.app).get('/health');
+      expect(paprikaAge(second) - paprikaAge(first)).toBeGreaterThan(3_590);
+    } finally {
+      await run.restore();
       await withCache.close();
     }
   });

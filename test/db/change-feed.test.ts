@@ -30,7 +30,10 @@ test('When the listening connection is lost, then nothing is trusted until LISTE
   expect(before).toBeDefined();
   // As a PostgreSQL restart ends every backend. postgres.js's own listen() re-listens once and then gives up.
   await db.sql`SELECT pg_terminate_backend(${before!.pid})`;
+  const connection = feed.connection();
+  expect(connection).toBeDefined();
   await eventually('the loss noticed', async () => feed.version() === undefined, { timeoutMs: 5_000, intervalMs: 5 });
+  expect(feed.connection()).toBeUndefined();
 
   const [after] = await eventually('a new LISTEN', async () => {
     const rows = await listeners();
@@ -40,4 +43,5 @@ test('When the listening connection is lost, then nothing is trusted until LISTE
   await db.sql`SELECT pg_notify(${QUOTES_CHANGED}, '')`;
   await eventually('the notification on the new connection', async () => (feed.version() ?? 0) > back, { timeoutMs: 5_000, intervalMs: 20 });
   expect(after!.pid).not.toBe(before!.pid);
+  expect(feed.connection()).toBe(connection! + 1);
 });
