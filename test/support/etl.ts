@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -86,6 +86,7 @@ export async function createHarness(options: {
     },
     async close() {
       await simulator.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
