@@ -62,21 +62,17 @@ export async function pipelineStats(db: Db, sources: readonly string[]): Promise
                (percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)))::float8 AS p95_duration
           FROM etl_runs
          GROUP BY GROUPING SETS ((source), ())
-      ), raw AS (
-        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source, count(*)::float8 AS n
-          FROM raw_payloads GROUP BY GROUPING SETS ((source), ())
-      ), normalized AS (
-        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source, count(*)::float8 AS n
-          FROM quotes GROUP BY GROUPING SETS ((source), ())
-      ), quarantined AS (
-        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source, count(*)::float8 AS n
-          FROM quarantine WHERE released_at IS NULL GROUP BY GROUPING SETS ((source), ())
+      ), counts AS (
+        -- Kept by the writing transactions (sql/012): reading them costs the same at any size of history.
+        SELECT CASE WHEN grouping(source) = 0 THEN source END AS source,
+               coalesce(sum(n) FILTER (WHERE table_name = 'raw_payloads'), 0)::float8 AS raw,
+               coalesce(sum(n) FILTER (WHERE table_name = 'quotes'), 0)::float8 AS normalized,
+               coalesce(sum(n) FILTER (WHERE table_name = 'quarantine'), 0)::float8 AS quarantined
+          FROM row_counts GROUP BY GROUPING SETS ((source), ())
       ), keys AS (
         SELECT unnest(${sources as string[]}::text[]) AS source
         UNION SELECT source FROM runs
-        UNION SELECT source FROM raw
-        UNION SELECT source FROM normalized
-        UNION SELECT source FROM quarantined
+        UNION SELECT source FROM counts
       )
       SELECT k.source,
              coalesce(r.total, 0) AS total, coalesce(r.succeeded, 0) AS succeeded, coalesce(r.degraded, 0) AS degraded,
@@ -84,12 +80,10 @@ export async function pipelineStats(db: Db, sources: readonly string[]): Promise
              coalesce(r.cancelled, 0) AS cancelled, coalesce(r.running, 0) AS running,
              coalesce(r.records_processed, 0) AS records_processed, r.last_success_at, r.last_failure_at,
              r.average_duration, r.p95_duration,
-             coalesce(raw.n, 0) AS raw, coalesce(normalized.n, 0) AS normalized, coalesce(quarantined.n, 0) AS quarantined
+             coalesce(c.raw, 0) AS raw, coalesce(c.normalized, 0) AS normalized, coalesce(c.quarantined, 0) AS quarantined
         FROM keys k
         LEFT JOIN runs r ON r.source IS NOT DISTINCT FROM k.source
-        LEFT JOIN raw ON raw.source IS NOT DISTINCT FROM k.source
-        LEFT JOIN normalized ON normalized.source IS NOT DISTINCT FROM k.source
-        LEFT JOIN quarantined ON quarantined.source IS NOT DISTINCT FROM k.source
+        LEFT JOIN counts c ON c.source IS NOT DISTINCT FROM k.source
        ORDER BY k.source NULLS FIRST`,
     lastRunPerSource(db),
   ]);
