@@ -1,5 +1,6 @@
 import {
   countQuotes,
+  HISTORY_COUNT_LIMIT,
   listQuotes,
   SORT_KEYS,
   SORT_VALUE_KINDS,
@@ -58,7 +59,10 @@ export const DataResponse = Envelope.extend({
   pagination: z.object({
     limit: z.number().int(),
     offset: z.number().int(),
-    total: z.number().int(),
+    total: z.number().int().openapi({
+      description: `matches; for history (from/to), counted up to ${HISTORY_COUNT_LIMIT.toLocaleString('en')}: past that, this limit, and total_exact is false`,
+    }),
+    total_exact: z.boolean().openapi({ description: 'false when total is the history count limit, not the count' }),
     next_cursor: z.string().nullable().openapi({ description: 'opaque: pass it as `cursor`, with the same sort and filters, for the next page; null on the last' }),
   }),
   data: z.array(Quote),
@@ -71,7 +75,7 @@ export function dataRoute(sql: Sql, readCacheMs: number, changes?: ChangeFeed) {
   // A page of 500 rows is ~175 KB of JSON: a few hundred distinct pages at most between two loads.
   const pages = readCache<string>(readCacheMs, { ...fresh, maxKeys: 200 });
   // Counting every match costs more than a page; the pages of one filter share their total.
-  const totals = readCache<number>(readCacheMs, fresh);
+  const totals = readCache<{ total: number; exact: boolean }>(readCacheMs, fresh);
   const countCached = (filter: QuoteFilter) => totals(JSON.stringify(filter), () => countQuotes(sql, filter));
   return defineRoute({
     method: 'get',
@@ -117,11 +121,16 @@ function pagePlan(query: DataQuery): PagePlan {
 }
 
 /** `{"pagination":…,"data":[…]}` for one parsed query. */
-async function pageJson(sql: Sql, query: DataQuery, plan: PagePlan, count: (filter: QuoteFilter) => Promise<number>): Promise<string> {
-  const [total, page] = await Promise.all([
+async function pageJson(
+  sql: Sql,
+  query: DataQuery,
+  plan: PagePlan,
+  count: (filter: QuoteFilter) => Promise<{ total: number; exact: boolean }>,
+): Promise<string> {
+  const [{ total, exact }, page] = await Promise.all([
     count(plan.filter),
     listQuotes(sql, { ...plan, limit: query.limit, offset: query.offset }),
   ]);
   const next_cursor = page.last ? encodeCursor(page.last, { sort: query.sort, filter: plan.filter }) : null;
-  return JSON.stringify({ pagination: { limit: query.limit, offset: query.offset, total, next_cursor }, data: page.rows });
+  return JSON.stringify({ pagination: { limit: query.limit, offset: query.offset, total, total_exact: exact, next_cursor }, data: page.rows });
 }

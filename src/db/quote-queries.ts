@@ -103,16 +103,28 @@ function keysetTime(db: Db, column: PendingQuery<Row[]>) {
   return db`to_char((${column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
-/** How many quotes match the filter (latest per listing, or history with a time range). */
-export async function countQuotes(db: Db, filter: QuoteFilter): Promise<number> {
-  const { table, where } = scope(db, filter);
-  const [row] = await db<{ total: number }[]>`SELECT count(*)::int AS total FROM ${table} ${where}`;
-  return row?.total ?? 0;
+/**
+ * History totals are counted up to this many rows. Past it an exact count costs a scan of every match (10M rows
+ * for all listings over all history: seconds), for a figure no one pages through.
+ */
+export const HISTORY_COUNT_LIMIT = 10_000;
+
+/**
+ * How many quotes match the filter: latest per listing, exact (one row per listing); history, exact up to
+ * HISTORY_COUNT_LIMIT, past which `exact` is false and `total` the limit.
+ */
+export async function countQuotes(db: Db, filter: QuoteFilter): Promise<{ total: number; exact: boolean }> {
+  const { table, where, history } = scope(db, filter);
+  const bounded = history ? db`LIMIT ${HISTORY_COUNT_LIMIT + 1}` : db``;
+  const [row] = await db<{ total: number }[]>`SELECT count(*)::int AS total FROM (SELECT 1 FROM ${table} ${where} ${bounded}) matches`;
+  const total = row?.total ?? 0;
+  return total > HISTORY_COUNT_LIMIT && history ? { total: HISTORY_COUNT_LIMIT, exact: false } : { total, exact: true };
 }
 
 function scope(db: Db, filter: QuoteFilter) {
   const history = filter.from !== undefined || filter.to !== undefined;
   return {
+    history,
     table: history ? db`quotes` : db`latest_quotes`,
     where: db`
       WHERE true

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import type { Express } from 'express';
+import { HISTORY_COUNT_LIMIT } from '../../src/db/quote-queries';
 import { appWithReadCache, createApiContext, type ApiContext } from '../support/api';
 import { recordResponses } from '../support/conformance';
 import { eventually } from '../support/eventually';
@@ -29,6 +30,7 @@ describe('GET /data', () => {
     expect(res.body.pagination).toMatchObject({ limit: 50, offset: 0 });
     const [listings] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM (SELECT DISTINCT source, source_asset_id FROM quotes) d`;
     expect(res.body.pagination.total).toBe(listings?.n);
+    expect(res.body.pagination.total_exact).toBe(true);
     const caps = res.body.data.map((q: { market_cap_usd: number | null }) => q.market_cap_usd ?? -1);
     expect(caps).toEqual([...caps].sort((a, b) => b - a));
     expect(typeof res.body.request_id).toBe('string');
@@ -111,6 +113,32 @@ describe('GET /data', () => {
   test('When the route does not exist, then 404 in JSON', async () => {
     const res = await request(app).get('/nope').expect(404);
     expect(res.body).toMatchObject({ error: 'not_found' });
+  });
+});
+
+describe('GET /data history totals', () => {
+  test('When history matches more rows than the count limit, then total stops at the limit, not exact; fewer, exact', async () => {
+    const [asset] = await db.sql<{ asset_id: string }[]>`INSERT INTO assets (symbol, name) VALUES ('HIST', 'History Coin') RETURNING asset_id::text`;
+    await db.sql`
+      INSERT INTO quotes (source, source_asset_id, source_updated_at, asset_id, symbol, name, price_usd, run_id)
+      SELECT 'csv', 'hist-' || (g % 100), timestamptz '2025-01-01' + g * interval '1 minute', ${asset!.asset_id}, 'HIST',
+             'History Coin', g, 'test'
+        FROM generate_series(1, ${HISTORY_COUNT_LIMIT + 50}) g`;
+    try {
+      const year = { symbol: 'hist', from: '2025-01-01T00:00:00Z', to: '2025-12-31T00:00:00Z' };
+      const all = await request(app).get('/data').query(year).expect(200);
+      expect(all.body.pagination).toMatchObject({ total: HISTORY_COUNT_LIMIT, total_exact: false });
+      expect(all.body.pagination.next_cursor).not.toBeNull();
+      const hour = { ...year, to: '2025-01-01T01:00:00Z' };
+      const some = await request(app).get('/data').query(hour).expect(200);
+      const [n] = await db.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM quotes WHERE symbol = 'HIST' AND source_updated_at <= ${hour.to}::timestamptz`;
+      expect(some.body.pagination).toMatchObject({ total: n!.n, total_exact: true });
+      expect(n!.n).toBe(60);
+    } finally {
+      await db.sql`DELETE FROM quotes WHERE symbol = 'HIST'`;
+      await db.sql`DELETE FROM assets WHERE asset_id = ${asset!.asset_id}`;
+    }
   });
 });
 
