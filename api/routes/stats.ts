@@ -1,5 +1,5 @@
 import type { Sql } from '../../src/db/sql';
-import { pipelineStats } from '../../src/db/stats-queries';
+import { DURATION_RUNS, pipelineStats } from '../../src/db/stats-queries';
 import { SOURCE_NAMES } from '../../src/sources';
 import { envelope } from '../middleware/request-context';
 import { defineRoute } from '../route';
@@ -25,7 +25,7 @@ export const PipelineStats = z
     last_failure_at: nullableTimestamp,
     duration_seconds: z
       .object({ average: z.number().nullable(), p95: z.number().nullable() })
-      .openapi({ description: 'over finished runs' }),
+      .openapi({ description: `over each source's ${DURATION_RUNS.toLocaleString('en')} newest finished runs (overall: over all of those)` }),
     last_run: Run.nullable(),
     rows: z.object({
       raw: count.openapi({ description: 'raw_payloads rows' }),

@@ -10,12 +10,11 @@ export interface RunTotals {
   invalid: number;
 }
 
-/** Per source and status: run counts and the records they processed. One aggregate over etl_runs. */
+/** Per source and status: run counts and the records they processed, as kept in run_totals (sql/014). */
 export async function runTotals(db: Db): Promise<RunTotals[]> {
   return db<RunTotals[]>`
-    SELECT source, status, count(*)::int AS runs, sum(fetched)::float8 AS fetched, sum(inserted)::float8 AS inserted,
-           sum(unchanged)::float8 AS unchanged, sum(invalid)::float8 AS invalid
-      FROM etl_runs GROUP BY source, status`;
+    SELECT source, status, runs::int, fetched::float8, inserted::float8, unchanged::float8, invalid::float8
+      FROM run_totals WHERE runs > 0`;
 }
 
 /** Durations of the most recent finished runs, for the duration histogram. */
