@@ -48,3 +48,35 @@ export async function bootstrapInBackground(
     }
   }
 }
+
+/** gRPC codes a Temporal server coming up answers with: DEADLINE_EXCEEDED, UNAVAILABLE. */
+const TRANSIENT_GRPC_CODES = new Set([4, 14]);
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code ?? (err as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code);
+}
+
+/**
+ * bootstrapEtl for `npm start`, which is up only once it is done. A dev server just started again on its saved
+ * state can answer a schedule's describe with DEADLINE_EXCEEDED while its own system workers come up (seen in
+ * the smoke test's restart, which then exited): transient gRPC errors are retried, every `delayMs`, for up to
+ * `giveUpAfterMs`. Any other error, or a transient one past that, is thrown.
+ */
+export async function bootstrapRetryingTransient(
+  run: () => Promise<void>,
+  log: Logger,
+  signal: AbortSignal,
+  { giveUpAfterMs = 60_000, delayMs = 1_000 } = {},
+): Promise<void> {
+  const deadline = Date.now() + giveUpAfterMs;
+  for (;;) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() + delayMs > deadline || signal.aborted) throw err;
+      log.warn({ err, retryInMs: delayMs }, 'bootstrap met a Temporal server still coming up; retrying');
+      await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}

@@ -16,7 +16,7 @@ import { startTemporalDevServer } from '../infra/temporal-dev-server';
 import { createLogger, type Logger } from '../logger';
 import { startSimulator } from '../simulator/server';
 import { startApi } from './api';
-import { bootstrapEtl } from './bootstrap';
+import { bootstrapEtl, bootstrapRetryingTransient } from './bootstrap';
 import { announceChildProcess, runInOwnProcessGroup } from './process-group';
 import { onShutdownSignal } from './signals';
 import { startWorker } from './worker';
@@ -102,7 +102,7 @@ async function run(demo: boolean, boot: Config, log: Logger, started: Started): 
   });
   // In-flight activities are cancelled and retried after a restart.
   started.stopping.signal.addEventListener('abort', () => worker.getState() === 'RUNNING' && worker.shutdown(), { once: true });
-  await bootstrapEtl(config, client, connection, log);
+  await bootstrapRetryingTransient(() => bootstrapEtl(config, client, connection, log), log, started.stopping.signal);
   started.stopping.signal.throwIfAborted();
   const api = await startApi(config, sql, client, log);
   started.add('API', () => api.close());
