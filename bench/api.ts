@@ -17,9 +17,9 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config';
-import type { Sql } from '../src/db/sql';
 import { createLogger } from '../src/logger';
 import { createWorker } from '../src/temporal/worker';
+import { HistorySeed } from './history-seed';
 import { startPostgres, startTemporal } from './infra';
 import { serverSide } from './server-side';
 import { attack, findVegeta } from './vegeta';
@@ -45,7 +45,11 @@ async function main(): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'bench-api-'));
   const db = await pg.createDatabase('bench_api');
   try {
-    const rows = await seed(db.sql, listings, observations);
+    // The history bench:history grows (bench/history-seed.ts), at one size.
+    const history = new HistorySeed(db.sql, listings);
+    await history.createListings();
+    await history.growTo(listings * observations);
+    const rows = history.seededTicks * listings;
     const [mid] = await db.sql<{ id: string }[]>`SELECT asset_id::text AS id FROM assets ORDER BY asset_id OFFSET ${listings / 2} LIMIT 1`;
     log.info({ rows, listings }, 'history seeded');
     // A worker polling the API's task queue, so /health answers 200 as in production.
@@ -191,35 +195,6 @@ async function load(url: string, seconds: number) {
  * 1M rows of history the way the pipeline writes them: assets, quotes per (listing, observation) across three
  * sources, and each listing's newest quote in latest_quotes. Set-based SQL, seconds not minutes.
  */
-async function seed(sql: Sql, listings: number, observations: number): Promise<number> {
-  await sql`
-    INSERT INTO assets (symbol, name)
-    SELECT 'C' || g, 'Coin ' || g FROM generate_series(1, ${listings}) g`;
-  await sql`
-    INSERT INTO quotes (source, source_asset_id, source_updated_at, asset_id, symbol, name, price_usd, market_cap_usd,
-                        volume_24h_usd, percent_change_24h, rank, run_id)
-    SELECT (ARRAY['coingecko', 'coinpaprika', 'csv'])[1 + a.asset_id % 3], 'coin-' || a.asset_id,
-           timestamptz '2026-01-01' + t * interval '5 minutes', a.asset_id, a.symbol, a.name,
-           (1 + a.asset_id % 997) * (1 + t / 100.0),
-           CASE WHEN a.asset_id % 7 = 0 THEN NULL ELSE 1e6 * (${listings} - a.asset_id + 1) END,
-           1e5 * (1 + t % 17), (t % 21) - 10, a.asset_id, 'seed'
-      FROM assets a CROSS JOIN generate_series(1, ${observations}) t`;
-  await sql`
-    INSERT INTO latest_quotes
-    SELECT DISTINCT ON (source, source_asset_id) source, source_asset_id, source_updated_at, asset_id, symbol, name,
-           price_usd, market_cap_usd, volume_24h_usd, percent_change_24h, rank, ingested_at, run_id
-      FROM quotes ORDER BY source, source_asset_id, source_updated_at DESC`;
-  await sql`
-    INSERT INTO etl_runs (run_id, workflow_id, temporal_run_id, source, trigger, status, started_at, finished_at, fetched, inserted)
-    SELECT 'seed-' || g, 'etl-coingecko', 'seed-' || g, (ARRAY['coingecko', 'coinpaprika', 'csv'])[1 + g % 3], 'schedule',
-           CASE WHEN g % 10 = 0 THEN 'failed' ELSE 'succeeded' END,
-           now() - g * interval '5 minutes', now() - g * interval '5 minutes' + interval '40 seconds', 1000, 100
-      FROM generate_series(1, 2000) g`;
-  await sql`ANALYZE`;
-  const [count] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM quotes`;
-  return count?.n ?? 0;
-}
-
 function firstJsonLine<T>(stream: NodeJS.ReadableStream | null): Promise<T> {
   return new Promise((resolve, reject) => {
     if (!stream) return reject(new Error('no stderr'));
