@@ -37,16 +37,8 @@ export async function bootstrapInBackground(
   signal: AbortSignal,
   delays = { firstMs: 1_000, maxMs: 30_000 },
 ): Promise<void> {
-  for (let delay = delays.firstMs; !signal.aborted; delay = Math.min(delay * 2, delays.maxMs)) {
-    try {
-      await run();
-      log.info('bootstrap done: search attribute, schedules and first runs are in place');
-      return;
-    } catch (err) {
-      log.warn({ err, retryInMs: delay }, 'bootstrap failed; retrying');
-      await sleep(delay, undefined, { signal }).catch(() => undefined); // aborted: the loop ends
-    }
-  }
+  if (signal.aborted) return;
+  await retrying(run, log, signal, { ...delays, retry: () => true }).catch(() => undefined); // only when aborted
 }
 
 /** gRPC codes a Temporal server coming up answers with: DEADLINE_EXCEEDED, UNAVAILABLE. */
@@ -69,14 +61,30 @@ export async function bootstrapRetryingTransient(
   signal: AbortSignal,
   { giveUpAfterMs = 60_000, delayMs = 1_000 } = {},
 ): Promise<void> {
-  const deadline = Date.now() + giveUpAfterMs;
-  for (;;) {
+  await retrying(run, log, signal, { firstMs: delayMs, maxMs: delayMs, giveUpAfterMs, retry: isTransient });
+}
+
+/**
+ * The one retry loop of both: `run` again after each error `retry` accepts, the delay doubling from firstMs to
+ * maxMs, until it succeeds (logged), `signal` aborts, or `giveUpAfterMs` would pass; then the last error is thrown.
+ */
+async function retrying(
+  run: () => Promise<void>,
+  log: Logger,
+  signal: AbortSignal,
+  options: { firstMs: number; maxMs: number; giveUpAfterMs?: number; retry(err: unknown): boolean },
+): Promise<void> {
+  const deadline = Date.now() + (options.giveUpAfterMs ?? Infinity);
+  for (let delay = options.firstMs; ; delay = Math.min(delay * 2, options.maxMs)) {
     try {
-      return await run();
+      await run();
+      log.info('bootstrap done: search attribute, schedules and first runs are in place');
+      return;
     } catch (err) {
-      if (!isTransient(err) || Date.now() + delayMs > deadline || signal.aborted) throw err;
-      log.warn({ err, retryInMs: delayMs }, 'bootstrap met a Temporal server still coming up; retrying');
-      await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+      if (!options.retry(err) || Date.now() + delay > deadline || signal.aborted) throw err;
+      log.warn({ err, retryInMs: delay }, 'bootstrap failed; retrying');
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) throw err;
     }
   }
 }
